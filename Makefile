@@ -1,0 +1,28 @@
+# Linkage: `make run` starts the whole suite on embedded defaults; `make test` runs every test.
+# Both create .venv and install what is missing first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test install bench eval schemas clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@$(BIN)/python -m devtools.suite
+
+test: install
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+schemas: install
+	@$(BIN)/python -m shared.events.schema
+
+clean:
+	rm -rf var .venv

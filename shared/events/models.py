@@ -1,0 +1,101 @@
+"""The ``data`` of each event type, version 1. Published contracts: add optional fields at most; anything else is a
+new version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Channel = Literal["phone_110", "phone_12345", "web", "app", "sms", "grid_worker", "other"]
+Priority = Literal["P1", "P2", "P3", "P4"]
+TicketRole = Literal["lead", "assisting"]
+TicketState = Literal["new", "acknowledged", "in_progress", "resolved", "closed", "reopened", "transferred",
+                      "cancelled"]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Location(_Data):
+    address: str | None = Field(None, max_length=500, examples=["18 Xingfu Road, Building 3"])
+    lat: float | None = Field(None, ge=-90, le=90, examples=[30.6586])
+    lon: float | None = Field(None, ge=-180, le=180, examples=[104.0648])
+    grid_id: str | None = Field(None, max_length=64, description="Community grid cell (网格) id", examples=["G-0412"])
+
+
+class ReportReceivedV1(_Data):
+    """A citizen report accepted by intake (``reports.received``). Carries no caller phone number."""
+
+    report_id: str
+    text: str
+    channel: Channel
+    location: Location = Field(default_factory=Location)
+    occurred_at: datetime | None = None
+    received_at: datetime
+    external_ref: str | None = None
+
+
+class ReportRoutedV1(_Data):
+    """The router's decision for a report (``reports.routed``); a re-route after a transfer is a new attempt."""
+
+    report_id: str
+    attempt: int = Field(1, ge=1, description="1 for the first decision, +1 for each re-route")
+    police: bool
+    lead: str
+    assisting: list[str] = Field(default_factory=list)
+    departments: list[str] = Field(description="Lead first, then assisting")
+    dispatched: list[str] = Field(description="Departments that received a new ticket.dispatched.v1 in this attempt")
+    excluded: list[str] = Field(default_factory=list, description="Departments that refused the report")
+    priority: Priority
+    confidence: float = Field(ge=0, le=1)
+    needs_review: bool = False
+    explanation: str = ""
+    classifier: str
+    decided_at: datetime
+
+
+class TicketDispatchedV1(_Data):
+    """Work for one department (``dept.<code>``): one ticket per (report, department)."""
+
+    report_id: str
+    department: str
+    role: TicketRole
+    lead_department: str
+    departments: list[str] = Field(description="Every department handling the report, lead first")
+    priority: Priority
+    police: bool
+    text: str
+    channel: Channel
+    location: Location = Field(default_factory=Location)
+    occurred_at: datetime | None = None
+    received_at: datetime
+    dispatched_at: datetime
+    attempt: int = Field(1, ge=1)
+
+
+class TicketActor(_Data):
+    id: str = Field(description="Principal id (API key id) or `system:<service>`")
+    name: str
+    role: str
+    department: str | None = None
+
+
+class TicketStatusChangedV1(_Data):
+    """A ticket changed state (``tickets.events``); ``sequence`` orders a ticket's changes (its audit entry number).
+    Creation is ``from_state = null``, ``to_state = "new"``, ``action = "created"``."""
+
+    ticket_id: str
+    report_id: str
+    department: str
+    role: TicketRole
+    sequence: int = Field(ge=1)
+    action: str = Field(examples=["acknowledge", "start", "resolve", "close", "reopen", "transfer", "created"])
+    from_state: TicketState | None
+    to_state: TicketState
+    actor: TicketActor
+    reason: str | None = None
+    resolution: str | None = None
+    at: datetime

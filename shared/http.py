@@ -1,0 +1,77 @@
+"""HTTP plumbing every service shares: the app skeleton, the unit-of-work dependency, health endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from shared.problems import PayloadTooLarge, install_problem_handlers, problem_response
+from shared.runtime import Runtime
+
+
+async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
+    """The entrypoint owns the transaction: commit when the route returns, roll back when it raises; after the
+    commit, wake the outbox relay."""
+    runtime: Runtime = request.app.state.runtime
+    async with runtime.sessions() as session:
+        async with session.begin():
+            yield session
+    runtime.notify_outbox()
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+    checks: dict[str, bool] = Field(default_factory=dict, examples=[{"database": True, "broker": True}])
+
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/healthz", response_model=Health, summary="Liveness: the process is up")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@health_router.get("/readyz", response_model=Health, summary="Readiness: database and broker reachable",
+                   responses={503: {"model": Health, "description": "A dependency is unreachable"}})
+async def readyz(request: Request) -> Any:
+    checks = await request.app.state.runtime.readiness()
+    ok = all(checks.values())
+    body = Health(status="ok" if ok else "unavailable", checks=checks)
+    return body if ok else JSONResponse(body.model_dump(), status_code=503)
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``limit`` bytes with 413 problem details before reading them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope.get("headers", ()):
+                if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                    response = problem_response(PayloadTooLarge(f"Request bodies are limited to {self.limit} bytes."))
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def build_app(*, title: str, description: str, version: str,
+              lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]], routers: list[APIRouter],
+              tags: list[dict[str, str]] | None = None, body_limit: int = 64 * 1024) -> FastAPI:
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan,
+                  openapi_tags=tags, docs_url="/docs", redoc_url="/redoc")
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, limit=body_limit)
+    app.include_router(health_router)
+    for router in routers:
+        app.include_router(router)
+    return app

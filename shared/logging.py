@@ -1,0 +1,83 @@
+"""JSON logs, one object per line, with the report id of the work at hand and never a caller's phone number.
+
+``report_context(report_id)`` puts a report id on every line logged inside it (a context variable, so it follows
+asyncio tasks). A filter masks anything that looks like a phone number in the message and its arguments, as a
+second line of defence: code must not log phone numbers in the first place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import re
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+
+_report_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("report_id", default=None)
+_PHONE = re.compile(r"(?<!\d)(?:\+?\d[\d\s\-]{6,}\d)(?!\d)")
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def redact(text: str) -> str:
+    """Mask phone-number-like digit runs (7+ digits, optional +, spaces and dashes)."""
+    return _PHONE.sub(lambda m: "[redacted-phone]" if sum(c.isdigit() for c in m.group()) >= 7 else m.group(), text)
+
+
+@contextlib.contextmanager
+def report_context(report_id: str | None) -> Iterator[None]:
+    token = _report_id.set(report_id)
+    try:
+        yield
+    finally:
+        _report_id.reset(token)
+
+
+def current_report_id() -> str | None:
+    return _report_id.get()
+
+
+class JsonFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "service": self.service,
+            "logger": record.name,
+            "msg": redact(record.getMessage()),
+        }
+        report_id = getattr(record, "report_id", None) or _report_id.get()
+        if report_id:
+            entry["report_id"] = report_id
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and key not in entry and not key.startswith("_"):
+                entry[key] = redact(value) if isinstance(value, str) else value
+        if record.exc_info:
+            entry["exc"] = redact(self.formatException(record.exc_info))
+        return orjson.dumps(entry, default=str).decode()
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    """Route every logger (ours, uvicorn's, aiokafka's) through one JSON handler on stdout."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter(service))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+    logging.getLogger("uvicorn.access").setLevel(max(logging.WARNING, root.level))
+
+
+UVICORN_LOG_CONFIG: dict[str, Any] = {"version": 1, "disable_existing_loggers": False}

@@ -1,0 +1,153 @@
+"""At-least-once, idempotent consumption.
+
+Each message is handled in its own database transaction that also records its event id in ``processed_events``; a
+redelivered event finds its id there and changes nothing. Kafka offsets are committed only after the database
+commits of everything fetched, so a crash at any point redelivers rather than loses. A message that is not a valid
+event, or whose handling fails every retry, is kept in ``dead_letters`` (and logged) instead of blocking its
+partition forever or vanishing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db import utcnow
+from shared.events import ContractError, Event, from_kafka
+from shared.logging import report_context
+from shared.messaging.models import DeadLetterMixin, ProcessedEventMixin
+
+log = logging.getLogger("linkage.consumer")
+
+Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
+
+
+class PermanentError(Exception):
+    """Raised by a handler for an event that can never succeed (e.g. it names a report this service does not
+    have): dead-lettered at once instead of retried."""
+
+
+class EventConsumer:
+    def __init__(self, *, name: str, consumer_factory: Callable[[], AIOKafkaConsumer],
+                 session_factory: async_sessionmaker[AsyncSession], processed_model: type[ProcessedEventMixin],
+                 dead_letter_model: type[DeadLetterMixin], handler: Handler,
+                 after_commit: Callable[[], None] | None = None, max_attempts: int = 5,
+                 inbox_retention: timedelta = timedelta(days=7)) -> None:
+        self.name = name
+        self._consumer_factory = consumer_factory
+        self._sessions = session_factory
+        self._processed = processed_model
+        self._dead = dead_letter_model
+        self._handler = handler
+        self._after_commit = after_commit or (lambda: None)
+        self._max_attempts = max_attempts
+        self._retention = inbox_retention
+        self._consumer: AIOKafkaConsumer | None = None
+        self.handled = 0
+
+    @property
+    def assigned(self) -> bool:
+        return self._consumer is not None and bool(self._consumer.assignment())
+
+    async def run(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                self._consumer = self._consumer_factory()
+                await self._consumer.start()
+                log.info("consumer started", extra={"consumer": self.name})
+                backoff = 0.5
+                await self._loop(self._consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer failed, restarting", extra={"consumer": self.name, "error": repr(exc),
+                                                                  "retry_in_s": backoff})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                consumer, self._consumer = self._consumer, None
+                if consumer is not None:
+                    try:
+                        await asyncio.shield(consumer.stop())
+                    except Exception:
+                        pass
+
+    async def _loop(self, consumer: AIOKafkaConsumer) -> None:
+        last_prune = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = await consumer.getmany(timeout_ms=1000)
+            if batch:
+                for records in batch.values():
+                    for record in records:
+                        await self._handle_record(record)
+                await consumer.commit()  # only after every record above is committed in the database
+            if loop.time() - last_prune > 3600:
+                last_prune = loop.time()
+                await self._prune_inbox()
+
+    async def _handle_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            event = from_kafka(record.value, record.headers)
+        except ContractError as exc:
+            await self._dead_letter(record, str(exc))
+            return
+        with report_context(event.subject):
+            for attempt in range(1, self._max_attempts + 1):
+                try:
+                    if await self.handle_event(event):
+                        self.handled += 1
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except PermanentError as exc:
+                    await self._dead_letter(record, f"permanent: {exc}")
+                    return
+                except Exception as exc:
+                    if attempt == self._max_attempts:
+                        log.exception("event failed every retry; dead-lettered",
+                                      extra={"consumer": self.name, "event_id": event.id, "event_type": event.type})
+                        await self._dead_letter(record, repr(exc))
+                        return
+                    log.warning("event handling failed, retrying", extra={
+                        "consumer": self.name, "event_id": event.id, "attempt": attempt, "error": repr(exc)})
+                    await asyncio.sleep(min(0.1 * 2 ** attempt, 3.0))
+
+    async def handle_event(self, event: Event[Any]) -> bool:
+        """Handle one event exactly once per database: False when it had been handled already."""
+        async with self._sessions() as session:
+            async with session.begin():
+                if await session.get(self._processed, event.id) is not None:
+                    return False
+                await self._handler(session, event)
+                session.add(self._processed(event_id=event.id, consumer=self.name, event_type=event.type))
+        self._after_commit()
+        return True
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
+        log.error("message dead-lettered", extra={"consumer": self.name, "topic": record.topic,
+                                                  "partition": record.partition, "offset": record.offset,
+                                                  "error": error[:500]})
+        async with self._sessions() as session, session.begin():
+            session.add(self._dead(
+                consumer=self.name, topic=record.topic, partition=record.partition, offset=record.offset,
+                key=record.key.decode("utf-8", "replace") if record.key else None,
+                headers=[[k, v.decode("utf-8", "replace")] for k, v in record.headers or ()],
+                payload=record.value, error=error))
+
+    async def _prune_inbox(self) -> None:
+        cutoff = utcnow() - self._retention
+        async with self._sessions() as session, session.begin():
+            await session.execute(delete(self._processed).where(self._processed.processed_at < cutoff))
+
+    async def stop(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()

@@ -1,0 +1,144 @@
+"""Transactional outbox and its relay.
+
+A service never publishes inside a request or a handler: it calls :meth:`Outbox.add` in the transaction that
+changes its state, and the :class:`OutboxRelay` publishes committed rows, oldest first, deleting each row only after
+the broker acknowledged it. A crash between the two publishes a row twice at worst; consumers dedupe by event id.
+
+PostgreSQL: rows are claimed with ``FOR UPDATE SKIP LOCKED`` inside the publishing transaction, so several instances
+of a service can relay side by side. SQLite (one process): rows are read, published and deleted in separate short
+transactions, so a broker outage never holds the database's single write lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.events import Event, to_kafka
+from shared.messaging.models import OutboxMixin
+
+log = logging.getLogger("linkage.outbox")
+
+M = TypeVar("M", bound=OutboxMixin)
+
+
+class Outbox(Generic[M]):
+    """Writes events into the service's outbox table within the caller's transaction."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+
+    def add(self, session: AsyncSession, event: Event[Any], topic: str) -> None:
+        key, value, headers = to_kafka(event)
+        session.add(self.model(event_id=event.id, event_type=event.type, topic=topic, key=key.decode(),
+                               headers=[[k, v.decode()] for k, v in headers], payload=value))
+
+
+class OutboxRelay(Generic[M]):
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], model: type[M],
+                 producer_factory: Callable[[], AIOKafkaProducer], *, poll_interval: float = 0.5, batch_size: int = 500) -> None:
+        self._sessions = session_factory
+        self._model = model
+        self._producer_factory = producer_factory
+        self._producer: AIOKafkaProducer | None = None
+        self._poll_interval = poll_interval
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._started = False
+        self.published = 0
+
+    @property
+    def connected(self) -> bool:
+        return self._started
+
+    def notify(self) -> None:
+        """Wake the relay now (called after a commit that wrote outbox rows)."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                if not self._started:
+                    self._producer = self._producer_factory()
+                    await self._producer.start()
+                    self._started = True
+                    log.info("outbox relay connected to the broker")
+                while await self.publish_batch():
+                    pass
+                backoff = 0.2
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                except asyncio.TimeoutError:
+                    pass
+                self._wake.clear()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker down or slow: rows stay in the outbox; try again later
+                log.warning("outbox relay could not publish, will retry", extra={"error": repr(exc),
+                                                                                   "retry_in_s": backoff})
+                if not self._started and self._producer is not None:
+                    try:
+                        await self._producer.stop()
+                    except Exception:
+                        pass
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def publish_batch(self) -> int:
+        """Publish up to one batch of pending rows; returns how many were published."""
+        async with self._sessions() as session:
+            if session.bind.dialect.name == "postgresql":
+                async with session.begin():
+                    rows = (await session.scalars(
+                        select(self._model).order_by(self._model.id).limit(self._batch_size)
+                        .with_for_update(skip_locked=True))).all()
+                    if rows:
+                        await self._send(rows)
+                        await session.execute(delete(self._model).where(self._model.id.in_([r.id for r in rows])))
+            else:
+                async with session.begin():
+                    rows = (await session.scalars(
+                        select(self._model).order_by(self._model.id).limit(self._batch_size))).all()
+                if rows:
+                    try:
+                        await self._send(rows)
+                    except Exception:
+                        async with session.begin():
+                            await session.execute(update(self._model)
+                                                  .where(self._model.id.in_([r.id for r in rows]))
+                                                  .values(attempts=self._model.attempts + 1))
+                        raise
+                    async with session.begin():
+                        await session.execute(delete(self._model).where(self._model.id.in_([r.id for r in rows])))
+        self.published += len(rows)
+        return len(rows)
+
+    async def _send(self, rows: list[M]) -> None:
+        assert self._producer is not None
+        futures = []
+        for row in rows:
+            headers = [(k, v.encode()) for k, v in row.headers]
+            futures.append(await self._producer.send(row.topic, value=row.payload, key=row.key.encode(),
+                                                     headers=headers))
+        await asyncio.gather(*futures)
+
+    async def stop(self) -> None:
+        if self._producer is not None:
+            self._started = False
+            await self._producer.stop()
+
+    async def check_broker(self, timeout: float = 2.0) -> bool:
+        """True when the producer is connected and the broker answers a metadata request."""
+        if not self._started or self._producer is None:
+            return False
+        try:
+            return bool(await asyncio.wait_for(self._producer.client.fetch_all_metadata(), timeout))
+        except Exception:
+            return False

@@ -1,0 +1,153 @@
+"""Domain errors and their one translation to RFC 9457 problem details (``application/problem+json``).
+
+Services raise :class:`Problem` subclasses that say what went wrong in domain terms; they never raise
+``HTTPException``. :func:`install_problem_handlers` is the single place that turns errors into HTTP responses.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://linkage.example/problems/"
+
+log = logging.getLogger("linkage.problems")
+
+
+class Problem(Exception):
+    """A domain error with an HTTP meaning. ``slug`` names the problem type, ``extensions`` add members."""
+
+    status: int = 400
+    title: str = "Bad request"
+    slug: str = "bad-request"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+    def to_dict(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": TYPE_BASE + self.slug, "title": self.title, "status": self.status,
+                                "detail": self.detail}
+        if instance:
+            body["instance"] = instance
+        body.update(self.extensions)
+        return body
+
+
+class InvalidInput(Problem):
+    status, title, slug = 422, "Invalid input", "invalid-input"
+
+
+class MalformedRequest(Problem):
+    status, title, slug = 400, "Malformed request", "malformed-request"
+
+
+class Unauthenticated(Problem):
+    status, title, slug = 401, "Authentication required", "unauthenticated"
+
+
+class Forbidden(Problem):
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class NotFound(Problem):
+    status, title, slug = 404, "Not found", "not-found"
+
+
+class Conflict(Problem):
+    status, title, slug = 409, "Conflict", "conflict"
+
+
+class PayloadTooLarge(Problem):
+    status, title, slug = 413, "Payload too large", "payload-too-large"
+
+
+class Unavailable(Problem):
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+
+def problem_response(problem: Problem, request: Request | None = None, headers: dict[str, str] | None = None
+                     ) -> JSONResponse:
+    instance = request.url.path if request is not None else None
+    return JSONResponse(problem.to_dict(instance), status_code=problem.status, media_type=PROBLEM_JSON,
+                        headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie") and len(parts) > 1:
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def validation_problem(exc: RequestValidationError) -> Problem:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return MalformedRequest("The request body is not valid JSON.",
+                                errors=[{"field": "body", "message": str(e.get("msg"))} for e in errors])
+    items = [{"field": _field_path(e.get("loc", ())), "message": str(e.get("msg")), "type": e.get("type")}
+             for e in errors]
+    fields = ", ".join(dict.fromkeys(i["field"] for i in items))
+    return InvalidInput(f"Invalid value for: {fields}.", errors=items)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        return problem_response(exc, request, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(validation_problem(exc), request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        problem = Problem(str(exc.detail))
+        problem.status = exc.status_code
+        problem.title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        problem.slug = problem.title.lower().replace(" ", "-")
+        return problem_response(problem, request, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        problem = Problem("An unexpected error occurred; nothing was changed.")
+        problem.status, problem.title, problem.slug = 500, "Internal server error", "internal"
+        return problem_response(problem, request)
+
+
+class FieldError(BaseModel):
+    field: str = Field(examples=["location.lat"])
+    message: str = Field(examples=["Input should be less than or equal to 90"])
+    type: str | None = Field(None, examples=["less_than_equal"])
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, served as ``application/problem+json``."""
+
+    type: str = Field(examples=[TYPE_BASE + "invalid-input"])
+    title: str = Field(examples=["Invalid input"])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["Invalid value for: location.lat."])
+    instance: str | None = Field(None, examples=["/v1/reports"])
+    errors: list[FieldError] | None = None
+
+
+_DESCRIPTIONS = {400: "Malformed request (e.g. the body is not JSON)", 401: "Missing, unknown or revoked API key",
+                 403: "The key's role may not do this", 404: "Not found, or not visible to this principal",
+                 409: "Not allowed in the current state", 413: "Request body too large",
+                 422: "Invalid input; `errors` names each field"}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries documenting the problem details a route may answer with."""
+    return {s: {"model": ProblemDetails, "description": _DESCRIPTIONS.get(s, "Problem")} for s in statuses}

@@ -1,0 +1,58 @@
+"""Settings shared by every service, read from ``LINKAGE_*`` environment variables.
+
+Each service subclasses :class:`ServiceSettings` with its own prefix (``LINKAGE_INTAKE_`` …) for the settings that are
+its own (database URL, host, port); the settings below keep one name across all services.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+VAR_DIR = Path("var")
+DEFAULT_REGISTRY_FILE = Path(__file__).parent / "registry" / "departments.toml"
+
+
+def _common(name: str) -> AliasChoices:
+    return AliasChoices(f"LINKAGE_{name}")
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str = "linkage"
+    env: Literal["development", "test", "production"] = Field(
+        "development", validation_alias=_common("ENV"),
+        description="`production` refuses SQLite and never creates development keys.",
+    )
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias=_common("KAFKA_BOOTSTRAP_SERVERS"))
+    kafka_fetch_max_wait_ms: int = Field(
+        20, ge=1, le=1000, validation_alias=_common("KAFKA_FETCH_MAX_WAIT_MS"),
+        description="Upper bound on a consumer fetch; Tansu answers only when it runs out, so it is each hop's floor.",
+    )
+    registry_file: Path = Field(DEFAULT_REGISTRY_FILE, validation_alias=_common("REGISTRY_FILE"))
+    auth_database_url: str = Field(
+        f"sqlite+aiosqlite:///{VAR_DIR}/identity.db", validation_alias=_common("AUTH_DATABASE_URL")
+    )
+    log_level: str = Field("INFO", validation_alias=_common("LOG_LEVEL"))
+    outbox_poll_interval_s: float = Field(0.5, gt=0, validation_alias=_common("OUTBOX_POLL_INTERVAL_S"))
+
+    database_url: str = "sqlite+aiosqlite:///var/linkage.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @model_validator(mode="after")
+    def _production_is_not_embedded(self) -> "ServiceSettings":
+        if self.env == "production":
+            for name in ("database_url", "auth_database_url"):
+                if getattr(self, name).startswith("sqlite"):
+                    raise ValueError(f"{name} must not be SQLite when LINKAGE_ENV=production")
+        return self
+
+    @property
+    def consumer_group(self) -> str:
+        return self.service_name
