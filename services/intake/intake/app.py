@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from intake import consumers
+from intake.db import LOCK_ID, MIGRATIONS, DeadLetter, OutboxMessage, ProcessedEvent
+from intake.reports.routes import router as reports_router
+from intake.settings import IntakeSettings
+from shared.http import build_app
+from shared.runtime import Runtime
+
+DESCRIPTION = """
+Intake is where call-centre integrations (110, 12345, web, app, SMS, grid workers) file citizen reports and follow
+them to the end. Every endpoint but `/healthz` and `/readyz` needs `Authorization: Bearer <api key>` of role
+`call_centre`, `centre_operator` or `admin`. Errors are RFC 9457 problem details.
+"""
+
+
+def create_app(settings: IntakeSettings | None = None) -> FastAPI:
+    settings = settings or IntakeSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
+                          processed_model=ProcessedEvent, dead_letter_model=DeadLetter, topics=consumers.topics,
+                          handler_factory=lambda _rt: consumers.handle)
+        await runtime.start()
+        app.state.runtime = runtime
+        app.state.identity = runtime.identity
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    return build_app(title="Linkage intake", description=DESCRIPTION, version="1.0.0", lifespan=lifespan,
+                     routers=[reports_router],
+                     tags=[{"name": "reports", "description": "File citizen reports and follow them"},
+                           {"name": "health", "description": "Liveness and readiness"}])

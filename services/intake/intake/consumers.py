@@ -1,0 +1,25 @@
+"""What intake does with the other services' events: follow routing and ticket states."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.reports.service import ReportService
+from shared.events import REPORTS_ROUTED, TICKETS_EVENTS, Event, ReportRouted, TicketStatusChanged
+from shared.registry import Registry
+
+TOPICS = [REPORTS_ROUTED, TICKETS_EVENTS]
+
+
+def topics(_registry: Registry) -> list[str]:
+    return TOPICS
+
+
+async def handle(session: AsyncSession, event: Event[Any]) -> None:
+    service = ReportService(session)
+    if isinstance(event, ReportRouted):
+        await service.apply_routed(event)
+    elif isinstance(event, TicketStatusChanged):
+        await service.apply_ticket_status(event)

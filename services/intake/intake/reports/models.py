@@ -1,0 +1,184 @@
+"""The caller-facing report: what was filed, how it was routed, the state of its tickets and its timeline.
+
+The report's status is derived from its tickets (one per department): it is ``resolved`` when all its active tickets
+are resolved (or closed) and ``closed`` when all are closed. Transferred and cancelled tickets no longer count.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from intake.db import Base
+from shared.db import UTCDateTime, utcnow
+from shared.messaging.models import BigIntPK
+
+ReportStatus = Literal["received", "routed", "acknowledged", "in_progress", "resolved", "closed"]
+INACTIVE_TICKET_STATES = frozenset({"transferred", "cancelled"})
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_created_at_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    caller_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    caller_phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    address: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    grid_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    external_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="received")
+    police: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    priority: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    routing_attempt: Mapped[int] = mapped_column(Integer, default=0)
+    filed_by: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    departments: Mapped[list[ReportDepartment]] = relationship(
+        back_populates="report", lazy="raise", order_by="ReportDepartment.position", cascade="all, delete-orphan")
+    tickets: Mapped[list[ReportTicket]] = relationship(
+        back_populates="report", lazy="raise", order_by="ReportTicket.created_at", cascade="all, delete-orphan")
+    timeline: Mapped[list[TimelineEntry]] = relationship(
+        back_populates="report", lazy="raise", order_by="[TimelineEntry.at, TimelineEntry.id]",
+        cascade="all, delete-orphan")
+
+    # --- domain behaviour -------------------------------------------------------------------------------------
+
+    def record(self, kind: str, at: datetime, detail: str, department: str | None = None) -> TimelineEntry:
+        """A new timeline entry for this report (appended by the repository, not loaded with the report)."""
+        entry = TimelineEntry(report_id=self.id, kind=kind, at=at, detail=detail, department=department)
+        self._pending.append(entry)
+        return entry
+
+    @property
+    def _pending(self) -> list[TimelineEntry]:
+        if "_pending_timeline" not in self.__dict__:
+            self.__dict__["_pending_timeline"] = []
+        return self.__dict__["_pending_timeline"]
+
+    def take_new_timeline(self) -> list[TimelineEntry]:
+        entries, self.__dict__["_pending_timeline"] = self._pending, []
+        return entries
+
+    def apply_routing(self, *, attempt: int, police: bool, departments: list[str], lead: str, priority: str,
+                      dispatched: list[str], excluded: list[str], at: datetime) -> bool:
+        """Take the router's decision; a stale or repeated attempt changes nothing (returns False)."""
+        if attempt <= self.routing_attempt:
+            return False
+        self.routing_attempt = attempt
+        self.police, self.priority = police, priority
+        self.departments = [ReportDepartment(department=code, role="lead" if code == lead else "assisting",
+                                             position=i) for i, code in enumerate(departments)]
+        assisting = [c for c in departments if c != lead]
+        detail = (f"{'police matter' if police else 'non-police matter'}; lead {lead}"
+                  + (f"; assisting {', '.join(assisting)}" if assisting else "") + f"; priority {priority}")
+        if attempt > 1:
+            detail += f"; re-routed without {', '.join(excluded)}" if excluded else "; re-routed"
+        self.record("routed" if attempt == 1 else "rerouted", at, detail)
+        for code in dispatched:
+            self.record("dispatched", at, f"dispatched to {code}", department=code)
+        self._recompute_status(at)
+        return True
+
+    def apply_ticket_change(self, *, ticket_id: str, department: str, role: str, sequence: int, action: str,
+                            to_state: str, reason: str | None, at: datetime) -> bool:
+        """Follow one ticket's state; an older change than the one already known is ignored."""
+        ticket = next((t for t in self.tickets if t.id == ticket_id), None)
+        if ticket is None:
+            ticket = ReportTicket(id=ticket_id, department=department, role=role, status=to_state, sequence=0,
+                                  created_at=at)
+            self.tickets.append(ticket)
+        if sequence <= ticket.sequence:
+            return False
+        ticket.sequence, ticket.status, ticket.role, ticket.updated_at = sequence, to_state, role, at
+        past = {"created": "ticket created", "acknowledge": "acknowledged", "start": "handling started",
+                "resolve": "resolved", "close": "closed", "reopen": "reopened", "transfer": "transferred back",
+                "cancel": "cancelled"}.get(action, action)
+        detail = f"{past} by {department}" + (f": {reason}" if reason else "")
+        self.record(f"ticket_{action}", at, detail, department=department)
+        self._recompute_status(at)
+        return True
+
+    def _recompute_status(self, at: datetime) -> None:
+        before = self.status
+        self.status = self.derived_status()
+        self.updated_at = at
+        if self.status != before and self.status in ("resolved", "closed"):
+            self.record(f"report_{self.status}", at, f"report {self.status}: every department has {self.status} it")
+
+    def derived_status(self) -> ReportStatus:
+        active = [t.status for t in self.tickets if t.status not in INACTIVE_TICKET_STATES]
+        if not active:
+            return "routed" if self.routing_attempt > 0 else "received"
+        if all(s == "closed" for s in active):
+            return "closed"
+        if all(s in ("resolved", "closed") for s in active):
+            return "resolved"
+        if any(s in ("in_progress", "resolved", "closed", "reopened") for s in active):
+            return "in_progress"
+        if any(s == "acknowledged" for s in active):
+            return "acknowledged"
+        return "routed"
+
+
+class ReportDepartment(Base):
+    """The departments a report was routed to (lead first), for display and for filtering by department."""
+
+    __tablename__ = "report_departments"
+
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    department: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+
+    report: Mapped[Report] = relationship(back_populates="departments", lazy="raise")
+
+
+class ReportTicket(Base):
+    __tablename__ = "report_tickets"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    department: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="tickets", lazy="raise")
+
+
+class TimelineEntry(Base):
+    __tablename__ = "report_timeline"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    department: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    detail: Mapped[str] = mapped_column(Text)
+
+    report: Mapped[Report] = relationship(back_populates="timeline", lazy="raise")
+
+
+class IdempotencyRecord(Base):
+    """A completed ``POST /v1/reports`` under an ``Idempotency-Key``, per principal: replayed, never redone."""
+
+    __tablename__ = "idempotency_keys"
+
+    principal_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

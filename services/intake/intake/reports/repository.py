@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from intake.reports.models import IdempotencyRecord, Report, ReportDepartment, TimelineEntry
+from shared.problems import InvalidInput
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    status: str | None = None
+    channel: str | None = None
+    department: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+def encode_cursor(report: Report) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([report.created_at.isoformat(), report.id])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, report_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(created), str(report_id)
+    except Exception as exc:
+        raise InvalidInput("The cursor is not one this service issued.",
+                           errors=[{"field": "cursor", "message": "invalid cursor"}]) from exc
+
+
+class ReportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, report: Report) -> None:
+        self.session.add(report)
+
+    def save_timeline(self, report: Report) -> None:
+        self.session.add_all(report.take_new_timeline())
+
+    async def get(self, report_id: str) -> Report | None:
+        return await self.session.scalar(
+            select(Report).where(Report.id == report_id).options(
+                selectinload(Report.departments), selectinload(Report.tickets), selectinload(Report.timeline)))
+
+    async def get_for_update(self, report_id: str) -> Report | None:
+        """The report with what its status depends on (departments, tickets), locked on PostgreSQL."""
+        return await self.session.scalar(
+            select(Report).where(Report.id == report_id)
+            .options(selectinload(Report.departments), selectinload(Report.tickets))
+            .with_for_update())
+
+    async def page(self, flt: ReportFilter, *, limit: int, cursor: str | None) -> tuple[list[Report], str | None]:
+        query = select(Report).options(selectinload(Report.departments))
+        if flt.status:
+            query = query.where(Report.status == flt.status)
+        if flt.channel:
+            query = query.where(Report.channel == flt.channel)
+        if flt.department:
+            query = query.where(Report.id.in_(select(ReportDepartment.report_id)
+                                              .where(ReportDepartment.department == flt.department)))
+        if flt.created_from:
+            query = query.where(Report.created_at >= flt.created_from)
+        if flt.created_to:
+            query = query.where(Report.created_at < flt.created_to)
+        if cursor:
+            created, report_id = decode_cursor(cursor)
+            query = query.where(or_(Report.created_at < created,
+                                    and_(Report.created_at == created, Report.id < report_id)))
+        rows = list((await self.session.scalars(
+            query.order_by(Report.created_at.desc(), Report.id.desc()).limit(limit + 1))).all())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return rows, (encode_cursor(rows[-1]) if more and rows else None)
+
+    async def get_idempotency(self, principal_id: str, key: str) -> IdempotencyRecord | None:
+        return await self.session.get(IdempotencyRecord, (principal_id, key))
+
+    def add_idempotency(self, record: IdempotencyRecord) -> None:
+        self.session.add(record)
+
+
+__all__ = ["ReportFilter", "ReportRepository", "TimelineEntry"]

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.reports.repository import ReportFilter
+from intake.reports.schemas import ReportIn, ReportOut, ReportPage, ReportStatus
+from intake.reports.service import ReportService
+from shared.events import Channel
+from shared.http import unit_of_work
+from shared.identity import Principal
+from shared.identity.http import require_roles
+from shared.problems import problem_responses
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+CallCentre = Annotated[Principal, Depends(require_roles("call_centre", "centre_operator", "admin"))]
+Session = Annotated[AsyncSession, Depends(unit_of_work)]
+
+
+@router.post(
+    "", status_code=201, response_model=ReportOut, summary="File a citizen report",
+    description="Stores the report and hands it to the router (asynchronously, after the commit). Send an "
+                "`Idempotency-Key` to make retries safe: the same key and body return the stored response "
+                "(`Idempotent-Replayed: true`) and create nothing; the same key with another body is 422.",
+    responses={201: {"headers": {"Location": {"description": "URL of the new report", "schema": {"type": "string"}}}},
+               **problem_responses(400, 401, 403, 409, 413, 422)})
+async def file_report(body: ReportIn, request: Request, principal: CallCentre, session: Session,
+                      idempotency_key: Annotated[str | None, Header(max_length=255, alias="Idempotency-Key",
+                                                                    description="Client-chosen retry key")] = None,
+                      ) -> Any:
+    response, created = await ReportService(session).file(principal, body, idempotency_key)
+    headers = {"Location": str(request.url_for("get_report", report_id=response["id"]).path)}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(response, status_code=201, headers=headers)
+
+
+@router.get("/{report_id}", response_model=ReportOut, name="get_report", summary="Follow one report",
+            description="Status, routing (police, departments lead first, priority), tickets and the timeline.",
+            responses=problem_responses(401, 403, 404))
+async def get_report(report_id: str, principal: CallCentre, session: Session) -> ReportOut:
+    return await ReportService(session).get(report_id)
+
+
+@router.get("", response_model=ReportPage, summary="List reports",
+            description="Newest first, filtered; follow `next_cursor` for the next page.",
+            responses=problem_responses(401, 403, 422))
+async def list_reports(
+    principal: CallCentre, session: Session,
+    status: Annotated[ReportStatus | None, Query(description="Only reports in this status")] = None,
+    channel: Annotated[Channel | None, Query()] = None,
+    department: Annotated[str | None, Query(max_length=32, description="Routed to this department code")] = None,
+    created_from: Annotated[datetime | None, Query(description="Created at or after (ISO 8601)")] = None,
+    created_to: Annotated[datetime | None, Query(description="Created before (ISO 8601)")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> ReportPage:
+    flt = ReportFilter(status=status, channel=channel, department=department, created_from=created_from,
+                       created_to=created_to)
+    return await ReportService(session).page(flt, limit=limit, cursor=cursor)

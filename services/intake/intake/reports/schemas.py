@@ -1,0 +1,117 @@
+"""Intake's HTTP contract: what a call-centre integration sends and gets back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from shared.events import Channel, Priority
+
+MAX_TEXT = 4000
+ReportStatus = Literal["received", "routed", "acknowledged", "in_progress", "resolved", "closed"]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CallerIn(_In):
+    name: str | None = Field(None, max_length=100, examples=["Ms Li"])
+    phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 \-]{2,30}$", examples=["13800138000"],
+                              description="Kept by intake for the call-back; never published to departments or logged")
+
+
+class LocationIn(_In):
+    address: str | None = Field(None, max_length=500, examples=["18 Xingfu Road, Building 3"])
+    lat: float | None = Field(None, ge=-90, le=90, examples=[30.6586])
+    lon: float | None = Field(None, ge=-180, le=180, examples=[104.0648])
+    grid_id: str | None = Field(None, max_length=64, examples=["G-0412"])
+
+
+class ReportIn(_In):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [{
+        "text": "我们小区3号楼门口的自来水管爆了，水一直往外冒",
+        "channel": "phone_12345",
+        "caller": {"name": "Ms Li", "phone": "13800138000"},
+        "location": {"address": "18 Xingfu Road, Building 3", "lat": 30.6586, "lon": 104.0648},
+        "occurred_at": "2026-11-22T08:05:00Z",
+        "external_ref": "CC-2026-000123",
+    }]})
+
+    text: Text = Field(description=f"What the caller reported, 1–{MAX_TEXT} characters")
+    channel: Channel = Field(description="Where the report came in")
+    caller: CallerIn = Field(default_factory=CallerIn)
+    location: LocationIn = Field(default_factory=LocationIn)
+    occurred_at: AwareDatetime | None = Field(None, description="When it happened (with a time zone); not in the future")
+    external_ref: str | None = Field(None, max_length=128, description="The call centre's own reference")
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value > datetime.now(timezone.utc) + timedelta(minutes=5):
+            raise ValueError("must not be in the future")
+        return value
+
+
+class Caller(BaseModel):
+    name: str | None = None
+    phone: str | None = None
+
+
+class Location(BaseModel):
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    grid_id: str | None = None
+
+
+class TicketSummary(BaseModel):
+    id: str
+    department: str = Field(examples=["water"])
+    role: Literal["lead", "assisting"]
+    status: str = Field(examples=["acknowledged"])
+
+
+class TimelineItem(BaseModel):
+    at: datetime
+    kind: str = Field(examples=["ticket_acknowledge"])
+    department: str | None = None
+    detail: str = Field(examples=["acknowledged by water"])
+
+
+class ReportOut(BaseModel):
+    id: str = Field(examples=["0b6c1f8e-8f0a-4a55-9a43-7d3bb1d3c9a2"])
+    status: ReportStatus = Field(description="received → routed → acknowledged → in_progress → resolved → closed")
+    text: str
+    channel: Channel
+    caller: Caller
+    location: Location
+    occurred_at: datetime | None
+    external_ref: str | None
+    created_at: datetime
+    updated_at: datetime
+    police: bool | None = Field(description="Police matter? `null` until routed")
+    priority: Priority | None = Field(description="P1 (life or safety now) … P4 (enquiry); `null` until routed")
+    departments: list[str] = Field(description="Department codes, lead first")
+    tickets: list[TicketSummary]
+    timeline: list[TimelineItem]
+
+
+class ReportSummary(BaseModel):
+    id: str
+    status: ReportStatus
+    channel: Channel
+    text: str
+    police: bool | None
+    priority: Priority | None
+    departments: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReportPage(BaseModel):
+    items: list[ReportSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; `null` on the last page")

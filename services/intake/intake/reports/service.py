@@ -1,0 +1,140 @@
+"""Filing reports and following them: the intake bounded context's use cases."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake.db import OutboxMessage
+from intake.reports.models import IdempotencyRecord, Report
+from intake.reports.repository import ReportFilter, ReportRepository
+from intake.reports.schemas import ReportIn, ReportOut, ReportPage, ReportSummary
+from shared.db import utcnow
+from shared.events import (
+    REPORTS_RECEIVED, Location, ReportReceived, ReportReceivedV1, ReportRouted, TicketStatusChanged,
+)
+from shared.identity import Principal
+from shared.logging import report_context
+from shared.messaging import Outbox, PermanentError
+from shared.problems import Conflict, InvalidInput, NotFound
+
+log = logging.getLogger("linkage.intake.reports")
+outbox = Outbox(OutboxMessage)
+SOURCE = "/linkage/intake"
+
+
+class IdempotencyMismatch(InvalidInput):
+    slug = "idempotency-key-reused"
+    title = "Idempotency-Key reused with a different body"
+
+
+def request_fingerprint(body: ReportIn) -> str:
+    return hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+
+
+class ReportService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.reports = ReportRepository(session)
+
+    async def file(self, principal: Principal, body: ReportIn, idempotency_key: str | None
+                   ) -> tuple[dict[str, Any], bool]:
+        """File a report; returns (response body, created). A repeated ``Idempotency-Key`` with the same body
+        returns the stored response and creates nothing; with another body it is refused."""
+        fingerprint = request_fingerprint(body)
+        if idempotency_key is not None:
+            previous = await self.reports.get_idempotency(principal.id, idempotency_key)
+            if previous is not None:
+                if previous.request_hash != fingerprint:
+                    raise IdempotencyMismatch(
+                        "This Idempotency-Key was already used with a different request body.",
+                        errors=[{"field": "Idempotency-Key", "message": "already used with another body"}])
+                return previous.response_body, False
+        now = utcnow()
+        report = Report(
+            id=str(uuid.uuid4()), text=body.text, channel=body.channel, caller_name=body.caller.name,
+            caller_phone=body.caller.phone, address=body.location.address, lat=body.location.lat,
+            lon=body.location.lon, grid_id=body.location.grid_id, occurred_at=body.occurred_at,
+            external_ref=body.external_ref, status="received", routing_attempt=0, filed_by=principal.id,
+            created_at=now, updated_at=now, departments=[], tickets=[], timeline=[])
+        report.record("received", now, f"received via {body.channel}")
+        response = ReportOut.model_validate(to_view(report)).model_dump(mode="json")
+        self.reports.add(report)
+        self.reports.save_timeline(report)
+        outbox.add(self.session, ReportReceived(source=SOURCE, subject=report.id, time=now, data=ReportReceivedV1(
+            report_id=report.id, text=report.text, channel=body.channel,
+            location=Location(**body.location.model_dump()), occurred_at=body.occurred_at, received_at=now,
+            external_ref=body.external_ref)), REPORTS_RECEIVED)
+        if idempotency_key is not None:
+            self.reports.add_idempotency(IdempotencyRecord(principal_id=principal.id, key=idempotency_key,
+                                                           request_hash=fingerprint, report_id=report.id,
+                                                           response_body=response, created_at=now))
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:  # a concurrent request with the same Idempotency-Key won the race
+            raise Conflict("A request with this Idempotency-Key is being processed; retry it.") from exc
+        with report_context(report.id):
+            log.info("report filed", extra={"channel": body.channel, "principal": principal.id})
+        return response, True
+
+    async def get(self, report_id: str) -> ReportOut:
+        report = await self.reports.get(report_id)
+        if report is None:
+            raise NotFound(f"No report {report_id}.")
+        return ReportOut.model_validate(to_view(report))
+
+    async def page(self, flt: ReportFilter, *, limit: int, cursor: str | None) -> ReportPage:
+        rows, next_cursor = await self.reports.page(flt, limit=limit, cursor=cursor)
+        return ReportPage(items=[ReportSummary.model_validate(summary_view(r)) for r in rows],
+                          next_cursor=next_cursor)
+
+    # --- events from the other services -------------------------------------------------------------------
+
+    async def apply_routed(self, event: ReportRouted) -> None:
+        data = event.data
+        report = await self._report_for_event(data.report_id)
+        if report.apply_routing(attempt=data.attempt, police=data.police, departments=data.departments,
+                                lead=data.lead, priority=data.priority, dispatched=data.dispatched,
+                                excluded=data.excluded, at=data.decided_at):
+            log.info("report routed", extra={"lead": data.lead, "priority": data.priority, "attempt": data.attempt})
+        self.reports.save_timeline(report)
+
+    async def apply_ticket_status(self, event: TicketStatusChanged) -> None:
+        data = event.data
+        report = await self._report_for_event(data.report_id)
+        report.apply_ticket_change(ticket_id=data.ticket_id, department=data.department, role=data.role,
+                                   sequence=data.sequence, action=data.action, to_state=data.to_state,
+                                   reason=data.reason, at=data.at)
+        self.reports.save_timeline(report)
+
+    async def _report_for_event(self, report_id: str) -> Report:
+        report = await self.reports.get_for_update(report_id)
+        if report is None:
+            raise PermanentError(f"event for unknown report {report_id}")
+        return report
+
+
+def to_view(report: Report) -> dict[str, Any]:
+    timeline = sorted([*report.timeline, *report.__dict__.get("_pending_timeline", [])],
+                      key=lambda e: (e.at, e.id or 0))
+    return {
+        **summary_view(report),
+        "caller": {"name": report.caller_name, "phone": report.caller_phone},
+        "location": {"address": report.address, "lat": report.lat, "lon": report.lon, "grid_id": report.grid_id},
+        "occurred_at": report.occurred_at, "external_ref": report.external_ref,
+        "tickets": [{"id": t.id, "department": t.department, "role": t.role, "status": t.status}
+                    for t in report.tickets],
+        "timeline": [{"at": e.at, "kind": e.kind, "department": e.department, "detail": e.detail} for e in timeline],
+    }
+
+
+def summary_view(report: Report) -> dict[str, Any]:
+    return {"id": report.id, "status": report.status, "channel": report.channel, "text": report.text,
+            "police": report.police, "priority": report.priority,
+            "departments": [d.department for d in report.departments],
+            "created_at": report.created_at, "updated_at": report.updated_at}

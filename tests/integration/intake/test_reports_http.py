@@ -1,0 +1,241 @@
+"""Intake over real HTTP (ASGI), a real database (SQLite and PostgreSQL) and the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer
+from sqlalchemy import func, select
+
+from devtools.tansu import TansuBroker
+from intake.app import create_app
+from intake.db import OutboxMessage
+from intake.reports.models import Report
+from intake.settings import IntakeSettings
+from shared.events import (
+    REPORTS_RECEIVED, ReportRouted, ReportRoutedV1, TicketActor, TicketStatusChanged, TicketStatusChangedV1,
+    from_kafka,
+)
+from shared.identity import IdentityStore
+from tests.support import bearer, running_app
+
+VALID = {"text": "我们小区3号楼门口的自来水管爆了，水一直往外冒", "channel": "phone_12345",
+         "caller": {"name": "Ms Li", "phone": "13800138000"},
+         "location": {"address": "18 Xingfu Road", "lat": 30.65, "lon": 104.06}}
+
+
+class Intake:
+    def __init__(self, client: httpx.AsyncClient, app: Any, keys: dict[str, str], store: IdentityStore) -> None:
+        self.client, self.app, self.keys, self.store = client, app, keys, store
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.state.runtime
+
+    async def post(self, body: Any, key: str = "call_centre", **kw: Any) -> httpx.Response:
+        return await self.client.post("/v1/reports", json=body, headers={**bearer(self.keys[key]),
+                                                                          **kw.pop("headers", {})}, **kw)
+
+    async def count(self, model: Any = Report) -> int:
+        async with self.runtime.sessions() as s:
+            return int(await s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@pytest.fixture
+async def intake(db_url: str, tmp_path: Path, broker: TansuBroker) -> AsyncIterator[Intake]:
+    auth_url = f"sqlite+aiosqlite:///{tmp_path}/identity.db"
+    store = IdentityStore(auth_url)
+    await store.migrate()
+    keys = {role: (await store.create_key(name=role, role=role)).secret
+            for role in ("call_centre", "centre_operator", "admin")}
+    keys["department_staff"] = (await store.create_key(name="w", role="department_staff", department="water")).secret
+    settings = IntakeSettings(database_url=db_url, auth_database_url=auth_url,
+                              kafka_bootstrap_servers=broker.bootstrap)
+    app = create_app(settings)
+    async with running_app(app) as client:
+        yield Intake(client, app, keys, store)
+    await store.close()
+
+
+async def test_filing_a_report_stores_it_and_answers_201_with_location(intake: Intake) -> None:
+    r = await intake.post(VALID)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert r.headers["location"] == f"/v1/reports/{body['id']}"
+    assert body["status"] == "received" and body["police"] is None and body["tickets"] == []
+    got = await intake.client.get(r.headers["location"], headers=bearer(intake.keys["call_centre"]))
+    assert got.status_code == 200
+    assert got.json()["text"] == VALID["text"]
+    assert [e["kind"] for e in got.json()["timeline"]] == ["received"]
+
+
+@pytest.mark.parametrize("body, field, status", [
+    ({**VALID, "text": ""}, "text", 422),
+    ({**VALID, "text": "   "}, "text", 422),
+    ({**VALID, "text": "x" * 4001}, "text", 422),
+    ({**VALID, "location": {"lat": 91}}, "location.lat", 422),
+    ({**VALID, "location": {"lon": -181}}, "location.lon", 422),
+    ({**VALID, "channel": "carrier_pigeon"}, "channel", 422),
+    ({**VALID, "text": 42}, "text", 422),
+    ({**VALID, "caller": {"phone": "call me"}}, "caller.phone", 422),
+    ({**VALID, "occurred_at": "2999-01-01T00:00:00Z"}, "occurred_at", 422),
+    ({**VALID, "occurred_at": "2026-01-01T00:00:00"}, "occurred_at", 422),
+    ({**VALID, "priority": "P1"}, "priority", 422),
+    ({k: v for k, v in VALID.items() if k != "channel"}, "channel", 422),
+])
+async def test_bad_input_is_a_problem_naming_the_field_and_stores_nothing(
+        intake: Intake, body: dict[str, Any], field: str, status: int) -> None:
+    r = await intake.post(body)
+    assert r.status_code == status
+    assert r.headers["content-type"] == "application/problem+json"
+    problem = r.json()
+    assert problem["status"] == status and field in [e["field"] for e in problem["errors"]]
+    assert await intake.count() == 0 and await intake.count(OutboxMessage) == 0
+
+
+async def test_malformed_json_is_400_problem(intake: Intake) -> None:
+    r = await intake.client.post("/v1/reports", content=b'{"text": "water', headers={
+        **bearer(intake.keys["call_centre"]), "content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["type"].endswith("/malformed-request")
+    assert await intake.count() == 0
+
+
+async def test_oversized_body_is_413(intake: Intake) -> None:
+    r = await intake.client.post("/v1/reports", content=b"{" + b" " * 70_000 + b"}", headers={
+        **bearer(intake.keys["call_centre"]), "content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["status"] == 413
+
+
+async def test_keys_and_roles_are_enforced(intake: Intake) -> None:
+    assert (await intake.client.post("/v1/reports", json=VALID)).status_code == 401
+    r = await intake.client.post("/v1/reports", json=VALID, headers=bearer("lk_not-a-key"))
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert (await intake.post(VALID, key="department_staff")).status_code == 403
+    issued = await intake.store.create_key(name="temp", role="call_centre")
+    assert (await intake.client.post("/v1/reports", json=VALID, headers=bearer(issued.secret))).status_code == 201
+    await intake.store.revoke(issued.id)
+    intake.app.state.identity._cache.clear()  # the running service's cache bounds revocation delay (5 s)
+    assert (await intake.client.post("/v1/reports", json=VALID, headers=bearer(issued.secret))).status_code == 401
+    assert (await intake.client.get("/healthz")).status_code == 200
+
+
+async def test_idempotency_key_replays_and_refuses_a_different_body(intake: Intake) -> None:
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = await intake.post(VALID, headers=key)
+    again = await intake.post(VALID, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
+    other = await intake.post({**VALID, "text": "a different report"}, headers=key)
+    assert other.status_code == 422 and other.json()["type"].endswith("/idempotency-key-reused")
+    assert await intake.count() == 1
+
+
+async def test_list_filters_and_cursor_pagination(intake: Intake) -> None:
+    ids = []
+    for i in range(5):
+        r = await intake.post({**VALID, "text": f"report {i}", "channel": "web" if i % 2 else "sms"})
+        ids.append(r.json()["id"])
+    h = bearer(intake.keys["centre_operator"])
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await intake.client.get("/v1/reports", params=params, headers=h)).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(reversed(ids))
+    web = (await intake.client.get("/v1/reports", params={"channel": "web"}, headers=h)).json()["items"]
+    assert sorted(i["id"] for i in web) == sorted(ids[1::2])
+    bad = await intake.client.get("/v1/reports", params={"cursor": "garbage"}, headers=h)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_report_received_event_reaches_the_broker_in_cloudevents_binary_mode(
+        intake: Intake, broker: TansuBroker) -> None:
+    r = await intake.post(VALID)
+    report_id = r.json()["id"]
+    consumer = AIOKafkaConsumer(REPORTS_RECEIVED, bootstrap_servers=broker.bootstrap, group_id=None,
+                                auto_offset_reset="earliest", fetch_max_wait_ms=20)
+    await consumer.start()
+    try:
+        found = None
+        deadline = asyncio.get_running_loop().time() + 30
+        while found is None and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for rec in records:
+                    if rec.key == report_id.encode():
+                        found = rec
+    finally:
+        await consumer.stop()
+    assert found is not None, "report.received never reached the broker"
+    headers = dict(found.headers)
+    assert headers["ce_type"] == b"report.received.v1" and headers["ce_subject"] == report_id.encode()
+    event = from_kafka(found.value, found.headers)
+    assert event.data.text == VALID["text"]
+    assert b"13800138000" not in found.value  # the caller's phone never leaves intake
+    assert await intake.count(OutboxMessage) == 0
+
+
+async def test_status_follows_routing_and_ticket_events_and_ignores_redelivery(intake: Intake) -> None:
+    report_id = (await intake.post(VALID)).json()["id"]
+    now = datetime.now(timezone.utc)
+    routed = ReportRouted(source="/test", subject=report_id, data=ReportRoutedV1(
+        report_id=report_id, police=False, lead="water", assisting=["transport"], departments=["water", "transport"],
+        dispatched=["water", "transport"], priority="P2", confidence=0.9, classifier="test", decided_at=now))
+    consumer = intake.runtime.consumer
+    assert await consumer.handle_event(routed)
+    assert not await consumer.handle_event(routed)  # redelivered: nothing changes
+
+    def change(ticket: str, dept: str, seq: int, action: str, frm: str | None, to: str) -> TicketStatusChanged:
+        return TicketStatusChanged(source="/test", subject=report_id, data=TicketStatusChangedV1(
+            ticket_id=ticket, report_id=report_id, department=dept, role="lead" if dept == "water" else "assisting",
+            sequence=seq, action=action, from_state=frm, to_state=to, at=now,
+            actor=TicketActor(id="k", name="n", role="department_staff", department=dept)))
+
+    steps = [("t1", "water", 1, "created", None, "new"), ("t2", "transport", 1, "created", None, "new"),
+             ("t1", "water", 2, "acknowledge", "new", "acknowledged"),
+             ("t1", "water", 3, "start", "acknowledged", "in_progress"),
+             ("t1", "water", 4, "resolve", "in_progress", "resolved"),
+             ("t2", "transport", 2, "acknowledge", "new", "acknowledged"),
+             ("t2", "transport", 3, "start", "acknowledged", "in_progress"),
+             ("t2", "transport", 4, "resolve", "in_progress", "resolved")]
+    for step in steps:
+        await consumer.handle_event(change(*step))
+    h = bearer(intake.keys["call_centre"])
+    report = (await intake.client.get(f"/v1/reports/{report_id}", headers=h)).json()
+    assert report["status"] == "resolved" and report["departments"] == ["water", "transport"]
+    assert report["priority"] == "P2" and report["police"] is False
+    assert {(t["department"], t["status"]) for t in report["tickets"]} == {("water", "resolved"),
+                                                                          ("transport", "resolved")}
+    stale = change("t1", "water", 2, "acknowledge", "new", "acknowledged")  # a new event id, an old change
+    await consumer.handle_event(stale)
+    for step in [("t1", "water", 5, "close", "resolved", "closed"),
+                 ("t2", "transport", 5, "close", "resolved", "closed")]:
+        await consumer.handle_event(change(*step))
+    report = (await intake.client.get(f"/v1/reports/{report_id}", headers=h)).json()
+    assert report["status"] == "closed"
+    kinds = [e["kind"] for e in report["timeline"]]
+    assert kinds[:4] == ["received", "routed", "dispatched", "dispatched"]
+    assert kinds.count("ticket_acknowledge") == 2 and kinds[-1] == "report_closed"
+    filtered = (await intake.client.get("/v1/reports", params={"department": "transport", "status": "closed"},
+                                        headers=h)).json()["items"]
+    assert [i["id"] for i in filtered] == [report_id]
+
+
+async def test_an_event_for_an_unknown_report_is_dead_lettered_not_lost(intake: Intake) -> None:
+    from intake.db import DeadLetter
+    from aiokafka.structs import ConsumerRecord
+    record = ConsumerRecord("reports.routed", 0, 7, 0, 0, b"nope", b"{not json", None, 9, 0,
+                            [("ce_type", b"report.routed.v1"), ("ce_id", b"x")])
+    await intake.runtime.consumer._handle_record(record)
+    assert await intake.count(DeadLetter) == 1

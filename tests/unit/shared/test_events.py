@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from shared.events import (
+    ContractError, Location, TicketDispatched, TicketDispatchedV1, from_kafka, to_kafka,
+)
+from shared.events.schema import SCHEMA_DIR, render, schemas
+
+
+def dispatched() -> TicketDispatched:
+    now = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+    return TicketDispatched(source="/linkage/router", subject="r-1", time=now, data=TicketDispatchedV1(
+        report_id="r-1", department="water", role="lead", lead_department="water", departments=["water"],
+        priority="P2", police=False, text="burst pipe", channel="phone_12345", location=Location(address="x"),
+        received_at=now, dispatched_at=now))
+
+
+def test_binary_mode_round_trip_keeps_every_attribute() -> None:
+    event = dispatched()
+    key, value, headers = to_kafka(event)
+    assert key == b"r-1"
+    names = dict(headers)
+    assert names["ce_type"] == b"ticket.dispatched.v1" and names["ce_specversion"] == b"1.0"
+    assert names["ce_subject"] == b"r-1" and names["ce_time"] == b"2026-11-22T08:00:00Z"
+    assert from_kafka(value, headers) == event
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda h: [x for x in h if x[0] != "ce_type"], "no ce_type"),
+    (lambda h: [(k, b"ticket.exploded.v9" if k == "ce_type" else v) for k, v in h], "unknown event type"),
+    (lambda h: [x for x in h if x[0] != "ce_subject"], "invalid"),
+])
+def test_malformed_messages_are_contract_errors(mutate, message) -> None:  # type: ignore[no-untyped-def]
+    _, value, headers = to_kafka(dispatched())
+    with pytest.raises(ContractError, match=message):
+        from_kafka(value, mutate(headers))
+
+
+def test_invalid_data_is_a_contract_error() -> None:
+    _, _, headers = to_kafka(dispatched())
+    with pytest.raises(ContractError):
+        from_kafka(b'{"report_id": "r-1"}', headers)
+    with pytest.raises(ContractError):
+        from_kafka(b"not json", headers)
+
+
+def test_committed_json_schemas_match_the_models() -> None:
+    for type_name, schema in schemas().items():
+        path = SCHEMA_DIR / f"{type_name}.json"
+        assert path.exists(), f"missing {path}; run `make schemas`"
+        assert path.read_text() == render(schema), f"{path} is stale; run `make schemas`"
