@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from router import consumers
+from router.db import LOCK_ID, MIGRATIONS, DeadLetter, OutboxMessage, ProcessedEvent
+from router.registry.routes import router as registry_router
+from router.routing.classifier import KeywordClassifier
+from router.routing.routes import router as routing_router
+from router.settings import RouterSettings
+from shared.http import build_app
+from shared.runtime import Runtime
+
+DESCRIPTION = """
+The router decides, for every report, whether it is a police matter, which department leads and which assist, and
+how urgent it is; it publishes one `ticket.dispatched.v1` per department to `dept.<code>` and re-routes a report
+when a department hands it back. Endpoints need `Authorization: Bearer <api key>`; errors are RFC 9457 problem
+details.
+"""
+
+
+def create_app(settings: RouterSettings | None = None) -> FastAPI:
+    settings = settings or RouterSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
+                          processed_model=ProcessedEvent, dead_letter_model=DeadLetter, topics=consumers.topics,
+                          handler_factory=lambda rt: consumers.make_handler(app.state.classifier))
+        app.state.classifier = KeywordClassifier(runtime.registry)
+        await runtime.start()
+        app.state.runtime = runtime
+        app.state.identity = runtime.identity
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    return build_app(title="Linkage router", description=DESCRIPTION, version="1.0.0", lifespan=lifespan,
+                     routers=[routing_router, registry_router],
+                     tags=[{"name": "routing", "description": "Routing decisions and their history"},
+                           {"name": "departments", "description": "The department registry"},
+                           {"name": "health", "description": "Liveness and readiness"}])

@@ -1,0 +1,28 @@
+"""What the router does with events: route new reports; re-route when a department hands a ticket back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.routing.classifier import Classifier
+from router.routing.service import RoutingService
+from shared.events import REPORTS_RECEIVED, TICKETS_EVENTS, Event, ReportReceived, TicketStatusChanged
+from shared.messaging import Handler
+from shared.registry import Registry
+
+
+def topics(_registry: Registry) -> list[str]:
+    return [REPORTS_RECEIVED, TICKETS_EVENTS]
+
+
+def make_handler(classifier: Classifier) -> Handler:
+    async def handle(session: AsyncSession, event: Event[Any]) -> None:
+        service = RoutingService(session, classifier)
+        if isinstance(event, ReportReceived):
+            await service.route_new_report(event)
+        elif isinstance(event, TicketStatusChanged) and event.data.to_state == "transferred":
+            await service.reroute_after_transfer(event)
+
+    return handle

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from router.routing.models import Routing, RoutingAttempt
+
+
+class RoutingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, routing: Routing) -> None:
+        self.session.add(routing)
+
+    def add_attempt(self, attempt: RoutingAttempt) -> None:
+        self.session.add(attempt)
+
+    async def get(self, report_id: str) -> Routing | None:
+        return await self.session.get(Routing, report_id)
+
+    async def get_for_update(self, report_id: str) -> Routing | None:
+        return await self.session.scalar(select(Routing).where(Routing.report_id == report_id).with_for_update())
+
+    async def get_with_history(self, report_id: str) -> Routing | None:
+        return await self.session.scalar(
+            select(Routing).where(Routing.report_id == report_id).options(selectinload(Routing.attempts)))
