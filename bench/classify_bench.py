@@ -1,0 +1,86 @@
+"""Throughput and latency of the keyword classifier on one core.
+
+    python bench/classify_bench.py [--seconds 3]
+
+Prints one JSON object: {"classifications_per_s", "p50_ms", "p99_ms", ...}. The target is at least 1,000
+classifications per second on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "services" / "router")]
+
+from router.routing.classifier import KeywordClassifier  # noqa: E402
+from shared.registry import load_registry  # noqa: E402
+
+TEXTS = [
+    "我们小区3号楼门口的自来水管爆了，水一直往外冒",
+    "Caller states the street light outside 12 Elm Street has been out for a week",
+    "楼下饭店后厨着火了，烟很大",
+    "My neighbour's renovation starts at 6 am every day, we talked twice, can someone mediate?",
+    "垃圾桶三天没人清理了，臭气熏天",
+    "Someone broke into my car last night and stole my laptop",
+    "老板拖欠我们三个月工资不发",
+    "No heating in our building for two days, it is freezing",
+    "Two cars crashed at the junction of Main Street and 5th Avenue, one driver is injured and bleeding",
+    "楼道里燃气味很大，邻居家好像没人，我们很担心会爆炸",
+    "独居老人在家晕倒了，邻居从窗户看到他躺在地上一动不动，门是锁着的",
+    "Several of us got food poisoning after dinner at the Golden Dragon restaurant, two are vomiting badly",
+    "路上有个大坑，好几辆车都颠坏了，晚上没有路灯特别危险",
+    "The factory next door runs loud machinery all night and there is a strange chemical smell",
+    "請問暖氣什麼時候開始供應？家裡老人怕冷",
+    "Hello, I would like some information about how to apply for a residents parking permit please",
+    "小区里流浪狗太多了，晚上一直叫，物业也不管，希望社区能处理一下",
+    "I called about this last year: the tree outside number 4 is leaning badly and branches fall on cars",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="how long to measure")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+
+    classifier = KeywordClassifier(load_registry())
+    at = datetime(2025, 12, 10, 9, tzinfo=UTC)
+    for text in TEXTS:  # warm up
+        classifier.classify(text, at=at)
+
+    latencies: list[float] = []
+    clock = time.perf_counter
+    started = clock()
+    deadline = started + args.seconds
+    while clock() < deadline:
+        for text in TEXTS:
+            t0 = clock()
+            classifier.classify(text, at=at)
+            latencies.append(clock() - t0)
+    elapsed = clock() - started
+
+    latencies.sort()
+
+    def percentile(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 4)
+
+    print(json.dumps({
+        "classifications_per_s": round(len(latencies) / elapsed),
+        "p50_ms": percentile(0.50),
+        "p99_ms": percentile(0.99),
+        "classifications": len(latencies),
+        "texts": len(TEXTS),
+        "classifier": classifier.name,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""The keyword classifier routes report texts by the default registry's terms, priority triggers and joint rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import MappingProxyType
+
+import pytest
+
+from router.routing.classifier import Classifier, KeywordClassifier, RoutingDecision
+from shared.registry import Department, Registry, load_registry
+
+WINTER = datetime(2025, 12, 10, 9, tzinfo=UTC)
+SUMMER = datetime(2025, 7, 10, 9, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def classifier() -> KeywordClassifier:
+    return KeywordClassifier(load_registry())
+
+
+def classify(classifier: KeywordClassifier, text: str, **kwargs: object) -> RoutingDecision:
+    kwargs.setdefault("at", WINTER)
+    return classifier.classify(text, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("text", "lead"), [
+    ("我们小区3号楼门口的自来水管爆了，水一直往外冒", "water"),
+    ("Caller states the street light outside 12 Elm Street has been out for a week", "power"),
+    ("楼下饭店后厨着火了，烟很大", "fire"),
+    ("My neighbour's renovation starts at 6 am every day, we talked twice, can someone mediate?", "mediation"),
+    ("垃圾桶三天没人清理了，臭气熏天", "sanitation"),
+    ("Someone broke into my car last night and stole my laptop", "police"),
+    ("老板拖欠我们三个月工资不发", "labor"),
+    ("No heating in our building for two days, it is freezing", "heating"),
+])
+def test_typical_reports_go_to_the_department_that_handles_them(classifier: KeywordClassifier, text: str,
+                                                                 lead: str) -> None:
+    decision = classify(classifier, text)
+    assert decision.lead == lead
+    assert decision.departments[0] == lead
+    assert not decision.needs_review
+    assert decision.confidence >= 0.5
+    assert decision.police is (lead == "police")
+    assert decision.classifier == "keywords-v1"
+
+
+def test_kitchen_fire_is_p1_and_explained(classifier: KeywordClassifier) -> None:
+    decision = classify(classifier, "楼下饭店后厨着火了，烟很大")
+    assert decision.priority == "P1"
+    assert "fire: matched '着火'" in decision.explanation
+    assert "priority P1: matched '着火'" in decision.explanation
+
+
+def test_routine_service_matter_is_p3_and_enquiry_is_p4(classifier: KeywordClassifier) -> None:
+    assert classify(classifier, "垃圾桶三天没人清理了，臭气熏天").priority == "P3"
+    enquiry = classify(classifier, "请问停水什么时候恢复？")
+    assert (enquiry.lead, enquiry.priority) == ("water", "P4")
+
+
+def test_urgent_trigger_beats_enquiry_marker(classifier: KeywordClassifier) -> None:
+    assert classify(classifier, "请问，楼道里有很浓的煤气味怎么办").priority == "P1"
+
+
+def test_vulnerable_person_raises_priority_to_p2(classifier: KeywordClassifier) -> None:
+    decision = classify(classifier, "The heating in our flat is not working and my elderly mother lives with us")
+    assert (decision.lead, decision.priority) == ("heating", "P2")
+    assert "'elderly'" in decision.explanation
+
+
+@pytest.mark.parametrize(("text", "lead", "assisting"), [
+    ("Two cars crashed at the junction of Main Street and 5th Avenue, one driver is injured and bleeding",
+     "police", {"ems"}),
+    ("前面路口两车相撞，有人受伤流血", "police", {"ems"}),
+    ("楼道里燃气味很大", "gas", {"fire"}),
+    ("There's a strong smell of gas in the stairwell of our block", "gas", {"fire"}),
+    ("独居老人在家晕倒", "ems", {"civil_affairs"}),
+    ("十几个人在学校附近的饭店吃饭后食物中毒，上吐下泻", "ems", {"market_regulation"}),
+    ("Several of us got food poisoning after dinner at the Golden Dragon restaurant, two are vomiting", "ems",
+     {"market_regulation"}),
+])
+def test_joint_handling(classifier: KeywordClassifier, text: str, lead: str, assisting: set[str]) -> None:
+    decision = classify(classifier, text)
+    assert decision.lead == lead
+    assert set(decision.assisting) >= assisting
+    assert "joint rule" in decision.explanation
+    assert not decision.needs_review
+
+
+def test_crash_with_injuries_is_a_p1_police_matter(classifier: KeywordClassifier) -> None:
+    decision = classify(classifier, "前面路口两车相撞，有人受伤流血")
+    assert decision.police and decision.priority == "P1"
+
+
+def test_police_assists_when_a_crime_touches_another_departments_matter(classifier: KeywordClassifier) -> None:
+    decision = classify(classifier, "Someone stole the manhole cover on our street")
+    assert decision.lead == "water"
+    assert "police" in decision.assisting and decision.police
+
+
+def test_mentioning_the_police_does_not_make_a_police_matter(classifier: KeywordClassifier) -> None:
+    decision = classify(classifier, "I called the police last year about the dogs next door, nothing changed")
+    assert not decision.police
+
+
+def test_excluded_department_is_not_proposed_again(classifier: KeywordClassifier) -> None:
+    text = "我们小区3号楼门口的自来水管爆了，水一直往外冒"
+    decision = classify(classifier, text, exclude=frozenset({"water"}))
+    assert "water" not in decision.departments
+    assert "excluded: water" in decision.explanation
+
+
+def test_excluded_joint_lead_hands_the_lead_to_the_next_department(classifier: KeywordClassifier) -> None:
+    decision = classify(classifier, "楼道里燃气味很大", exclude=frozenset({"gas"}))
+    assert decision.lead == "fire" and "gas" not in decision.departments
+
+
+def test_unknown_matter_goes_to_grid_for_review(classifier: KeywordClassifier) -> None:
+    decision = classify(classifier, "Hello, is anyone there? xyz")
+    assert decision.departments == ("grid",)
+    assert decision.needs_review and decision.confidence < 0.5
+    assert not decision.police and decision.priority == "P3"
+
+
+def test_heating_out_of_season_goes_to_housing(classifier: KeywordClassifier) -> None:
+    text = "No heating in our building for two days, it is freezing"
+    decision = classify(classifier, text, at=SUMMER)
+    assert decision.lead == "housing"
+    assert "heating" not in decision.departments
+    assert "for heating, not routable now" in decision.explanation
+
+
+def test_traditional_chinese_and_full_width_text_route_like_simplified(classifier: KeywordClassifier) -> None:
+    assert classify(classifier, "我們小區門口的自來水管爆了").lead == "water"
+    assert classify(classifier, "老闆拖欠我們三個月工資不發").lead == "labor"
+    assert classify(classifier, "ＢＵＲＳＴ ＰＩＰＥ ON OUR STREET").lead == "water"
+
+
+def test_english_inflections_match(classifier: KeywordClassifier) -> None:
+    assert classify(classifier, "Burst pipes are flooding the road").lead == "water"
+    assert classify(classifier, "Three people are trapped in the lift").lead == "fire"
+
+
+def test_an_exact_word_beats_an_inflection_of_another_term(classifier: KeywordClassifier) -> None:
+    decision = classify(classifier, "I was fired last week and my employer has not paid my wages")
+    assert decision.lead == "labor"
+    assert decision.priority != "P1"
+    assert "fire" not in decision.departments
+
+
+def test_longer_phrase_takes_a_shared_pipe_leak_to_housing(classifier: KeywordClassifier) -> None:
+    assert classify(classifier, "楼道水管漏水，物业不管").lead == "housing"
+
+
+def test_decision_is_deterministic_and_satisfies_the_protocol(classifier: KeywordClassifier) -> None:
+    protocol: Classifier = classifier
+    text = "楼下饭店后厨着火了，烟很大"
+    assert protocol.classify(text, at=WINTER) == protocol.classify(text, at=WINTER)
+
+
+def test_temporary_department_takes_reports_only_while_switched_on() -> None:
+    def department(code: str, mode: str = "permanent", fallback: str | None = None,
+                   keywords: tuple[str, ...] = ()) -> Department:
+        return Department(code=code, name_zh=code, name_en=code, mode=mode,  # type: ignore[arg-type]
+                          fallback=fallback, keywords_en=keywords)
+
+    registry = Registry(departments=MappingProxyType({
+        "police": department("police", keywords=("fight",)),
+        "event_security": department("event_security", "temporary", "police", ("concert",)),
+        "grid": department("grid"),
+    }))
+    classifier = KeywordClassifier(registry)
+    assert classifier.classify("Crowd trouble at the concert", at=SUMMER).lead == "police"
+    switched_on = classifier.classify("Crowd trouble at the concert", at=SUMMER,
+                                      switched_on=frozenset({"event_security"}))
+    assert switched_on.lead == "event_security"
