@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from departments import consumers
+from departments.db import LOCK_ID, MIGRATIONS, DeadLetter, OutboxMessage, ProcessedEvent
+from departments.settings import DepartmentsSettings
+from departments.tickets.routes import router as tickets_router
+from shared.http import build_app
+from shared.runtime import Runtime
+
+DESCRIPTION = """
+Departments is where each city department works the tickets the router dispatches to it: acknowledge, start,
+note, resolve, close, reopen, hand back (transfer) or cancel, every change kept in a hash-chained, append-only audit
+trail and announced on `tickets.events`. Every endpoint but `/healthz` and `/readyz` needs
+`Authorization: Bearer <api key>`: department staff and supervisors work their own department's tickets; centre
+operators and admins read every ticket and may reopen or cancel. Errors are RFC 9457 problem details.
+"""
+
+
+def create_app(settings: DepartmentsSettings | None = None) -> FastAPI:
+    settings = settings or DepartmentsSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        served: list[str] = []
+        runtime = Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
+                          processed_model=ProcessedEvent, dead_letter_model=DeadLetter,
+                          topics=lambda registry: consumers.topics(registry, served),
+                          handler_factory=lambda _rt: consumers.handle)
+        try:
+            served[:] = settings.served(runtime.registry)  # refuse to start on an unknown department code
+            await runtime.start()
+        except BaseException:
+            await runtime.stop()
+            raise
+        app.state.runtime = runtime
+        app.state.identity = runtime.identity
+        app.state.served_departments = served
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    return build_app(title="Linkage departments", description=DESCRIPTION, version="1.0.0", lifespan=lifespan,
+                     routers=[tickets_router],
+                     tags=[{"name": "tickets", "description": "Work a department's tickets and audit them"},
+                           {"name": "health", "description": "Liveness and readiness"}])

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from shared.registry import Registry
+
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+class DepartmentsSettings(ServiceSettings):
+    """Departments' settings: ``LINKAGE_DEPARTMENTS_DATABASE_URL``, ``LINKAGE_DEPARTMENTS_HOST``,
+    ``LINKAGE_DEPARTMENTS_PORT``, ``LINKAGE_DEPARTMENTS_SERVE`` plus the common ``LINKAGE_*`` ones."""
+
+    model_config = SettingsConfigDict(env_prefix="LINKAGE_DEPARTMENTS_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "departments"
+    database_url: str = "sqlite+aiosqlite:///var/departments.db"
+    port: int = 8003
+    serve: str = Field(
+        "all", description="Departments whose `dept.<code>` topics this instance consumes: `all`, or department "
+                           "codes separated by commas (each must be in the registry).",
+        examples=["all", "water,power,gas"])
+
+    @field_validator("serve")
+    @classmethod
+    def _serve_syntax(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value == "all":
+            return value
+        codes = [c.strip() for c in value.split(",")]
+        bad = [c for c in codes if not _CODE.match(c)]
+        if bad or not codes:
+            raise ValueError(f"must be `all` or department codes separated by commas; not codes: {bad}")
+        return ",".join(dict.fromkeys(codes))
+
+    @property
+    def serve_codes(self) -> tuple[str, ...] | None:
+        """The department codes named in ``serve``, or ``None`` for all of the registry's."""
+        return None if self.serve == "all" else tuple(self.serve.split(","))
+
+    def served(self, registry: Registry) -> list[str]:
+        """The codes this instance serves, checked against the registry (``ValueError`` naming unknown codes)."""
+        return served_departments(registry, self.serve_codes)
+
+
+def served_departments(registry: Registry, codes: tuple[str, ...] | list[str] | None) -> list[str]:
+    known = list(registry.codes())
+    if codes is None:
+        return known
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise ValueError(f"LINKAGE_DEPARTMENTS_SERVE names departments the registry does not have: "
+                         f"{', '.join(unknown)} (known: {', '.join(known)})")
+    return list(codes)

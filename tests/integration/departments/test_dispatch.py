@@ -1,0 +1,97 @@
+"""Dispatches from the router become tickets, once per (report, department), through the real consumer path."""
+
+from __future__ import annotations
+
+import asyncio
+
+from shared.events import ReportReceived, ReportReceivedV1
+
+from .conftest import Departments, dispatch_event
+
+
+async def test_a_dispatch_opens_a_ticket_carrying_the_report(service: Departments) -> None:
+    event = dispatch_event(department="water", departments=["water", "transport"], priority="P1")
+
+    assert await service.deliver(event) is True
+
+    ticket = await service.ticket_of(event.data.report_id, "water")
+    assert ticket["status"] == "new" and ticket["allowed_actions"] == ["acknowledge", "note", "transfer", "cancel"]
+    assert {k: ticket[k] for k in ("report_id", "department", "role", "lead_department", "departments", "priority",
+                                   "channel", "text", "police")} == {
+        "report_id": event.data.report_id, "department": "water", "role": "lead", "lead_department": "water",
+        "departments": ["water", "transport"], "priority": "P1", "channel": "phone_12345",
+        "text": event.data.text, "police": False}
+    assert ticket["location"] == {"address": "18 Xingfu Road, Building 3", "lat": 30.6586, "lon": 104.0648,
+                                  "grid_id": "G-0412"}
+
+    audit = (await service.client.get(f"/v1/tickets/{ticket['id']}/audit",
+                                      headers=await service.auth("department_staff", "water"))).json()
+    assert [(e["seq"], e["action"], e["from_state"], e["to_state"], e["actor"]["id"]) for e in audit] == [
+        (1, "created", None, "new", "system:router")]
+
+
+async def test_a_redelivered_or_repeated_dispatch_creates_nothing(service: Departments) -> None:
+    event = dispatch_event(department="water")
+    assert await service.deliver(event) is True
+
+    assert await service.deliver(event) is False  # same event id: the inbox has it
+    again = dispatch_event(department="water", report_id=event.data.report_id, attempt=2)
+    assert await service.deliver(again) is True  # a new event, handled, but the ticket exists
+
+    response = await service.client.get("/v1/tickets", params={"report_id": event.data.report_id},
+                                        headers=await service.auth("centre_operator"))
+    assert len(response.json()["items"]) == 1
+    # the copy is answered with the ticket's current state again (same sequence), which confirms it to the router
+    announced = await service.outbox(event.data.report_id)
+    assert [(e["data"]["action"], e["data"]["sequence"]) for e in announced] == [("created", 1), ("created", 1)]
+    assert len({e["headers"]["ce_id"] for e in announced}) == 2
+
+
+async def test_racing_dispatches_for_one_report_and_department_still_make_one_ticket(service: Departments) -> None:
+    first = dispatch_event(department="water")
+    events = [first] + [dispatch_event(department="water", report_id=first.data.report_id) for _ in range(3)]
+
+    outcomes = await asyncio.gather(*[service.deliver(e) for e in events], return_exceptions=True)
+    for event, outcome in zip(events, outcomes):  # a loser on the unique constraint is retried, as Kafka would
+        if isinstance(outcome, Exception):
+            assert await service.deliver(event) is True
+
+    response = await service.client.get("/v1/tickets", params={"report_id": first.data.report_id},
+                                        headers=await service.auth("admin"))
+    assert len(response.json()["items"]) == 1
+    assert {(e["data"]["action"], e["data"]["sequence"]) for e in await service.outbox(first.data.report_id)} == {
+        ("created", 1)}
+
+
+async def test_each_department_of_a_joint_report_gets_its_own_ticket(service: Departments) -> None:
+    lead = dispatch_event(department="gas", departments=["gas", "fire"])
+    assisting = dispatch_event(department="fire", report_id=lead.data.report_id, role="assisting", lead="gas",
+                               departments=["gas", "fire"])
+    assert await service.deliver(lead) and await service.deliver(assisting)
+
+    gas = await service.ticket_of(lead.data.report_id, "gas")
+    fire = await service.ticket_of(lead.data.report_id, "fire")
+    assert (gas["role"], fire["role"], fire["lead_department"]) == ("lead", "assisting", "gas")
+    assert gas["id"] != fire["id"]
+
+
+async def test_creation_is_announced_in_the_outbox(service: Departments) -> None:
+    ticket = await service.dispatched_ticket("water")
+
+    [created] = await service.outbox(ticket["report_id"])
+    assert (created["topic"], created["type"]) == ("tickets.events", "ticket.status_changed.v1")
+    assert created["headers"]["ce_source"] == "/linkage/departments"
+    assert created["headers"]["ce_subject"] == ticket["report_id"]
+    data = created["data"]
+    assert (data["ticket_id"], data["sequence"], data["action"], data["from_state"], data["to_state"]) == (
+        ticket["id"], 1, "created", None, "new")
+    assert data["actor"] == {"id": "system:router", "name": "router", "role": "system", "department": None}
+
+
+async def test_events_of_other_types_are_ignored(service: Departments) -> None:
+    event = ReportReceived(source="/linkage/intake", subject="r-ignored", data=ReportReceivedV1(
+        report_id="r-ignored", text="x", channel="web", received_at=dispatch_event().data.received_at))
+    assert await service.deliver(event) is True
+    response = await service.client.get("/v1/tickets", params={"report_id": "r-ignored"},
+                                        headers=await service.auth("admin"))
+    assert response.json()["items"] == []

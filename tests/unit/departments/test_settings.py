@@ -1,0 +1,49 @@
+"""Which departments an instance serves: `LINKAGE_DEPARTMENTS_SERVE`, checked against the registry."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from departments import consumers
+from departments.settings import DepartmentsSettings
+from shared.registry import load_registry
+
+
+@pytest.fixture(scope="module")
+def registry():  # type: ignore[no-untyped-def]
+    return load_registry()
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LINKAGE_DEPARTMENTS_SERVE", "LINKAGE_DEPARTMENTS_PORT", "LINKAGE_DEPARTMENTS_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = DepartmentsSettings()
+    assert (settings.service_name, settings.port, settings.serve, settings.serve_codes) == ("departments", 8003,
+                                                                                            "all", None)
+    assert settings.database_url == "sqlite+aiosqlite:///var/departments.db"
+
+
+def test_serving_all_consumes_every_registry_department(registry) -> None:  # type: ignore[no-untyped-def]
+    settings = DepartmentsSettings(serve="all")
+    assert consumers.topics(registry, settings.served(registry)) == [f"dept.{c}" for c in registry.codes()]
+    assert consumers.topics(registry) == [f"dept.{c}" for c in registry.codes()]
+
+
+def test_a_comma_separated_list_is_parsed_from_the_environment(monkeypatch: pytest.MonkeyPatch, registry) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LINKAGE_DEPARTMENTS_SERVE", " water, power ,gas,water ")
+    settings = DepartmentsSettings()
+    assert settings.serve_codes == ("water", "power", "gas")
+    assert consumers.topics(registry, settings.served(registry)) == ["dept.water", "dept.power", "dept.gas"]
+
+
+def test_an_unknown_department_is_refused_naming_it(registry) -> None:  # type: ignore[no-untyped-def]
+    settings = DepartmentsSettings(serve="water,atlantis")
+    with pytest.raises(ValueError, match="atlantis"):
+        settings.served(registry)
+
+
+@pytest.mark.parametrize("value", ["", "water,,gas", "Water;gas", "dept.water"])
+def test_malformed_values_are_refused(value: str) -> None:
+    with pytest.raises(ValidationError):
+        DepartmentsSettings(serve=value)
