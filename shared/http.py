@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,10 @@ async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
         async with session.begin():
             yield session
     runtime.notify_outbox()
+
+
+# The commit must happen before the response is sent (scope="function"): a 201 means "stored".
+UnitOfWork = Annotated[AsyncSession, Depends(unit_of_work, scope="function")]
 
 
 class Health(BaseModel):

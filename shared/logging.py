@@ -19,13 +19,23 @@ from typing import Any
 import orjson
 
 _report_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("report_id", default=None)
-_PHONE = re.compile(r"(?<!\d)(?:\+?\d[\d\s\-]{6,}\d)(?!\d)")
+_PHONE = re.compile(r"(?<![\w+])(?:\+?\d[\d \-]{5,}\d)(?!\w)")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def _mask(match: re.Match[str]) -> str:
+    text = match.group()
+    if sum(c.isdigit() for c in text) < 7 or _DATE.match(text):
+        return text
+    return "[redacted-phone]"
+
+
 def redact(text: str) -> str:
-    """Mask phone-number-like digit runs (7+ digits, optional +, spaces and dashes)."""
-    return _PHONE.sub(lambda m: "[redacted-phone]" if sum(c.isdigit() for c in m.group()) >= 7 else m.group(), text)
+    """Mask phone-number-like runs: 7+ digits, optionally with +, spaces or dashes, standing alone as a word."""
+    return _PHONE.sub(_mask, text)
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,11 @@ class Runtime:
                  processed_model: type[ProcessedEventMixin] | None = None,
                  dead_letter_model: type[DeadLetterMixin] | None = None,
                  topics: Callable[[Registry], list[str]] | None = None,
-                 handler_factory: Callable[["Runtime"], Handler] | None = None) -> None:
+                 handler_factory: Callable[["Runtime"], Handler] | None = None,
+                 sweeper: Callable[[AsyncSession], Awaitable[int]] | None = None,
+                 registry: Registry | None = None) -> None:
         self.settings = settings
-        self.registry: Registry = load_registry(settings.registry_file)
+        self.registry: Registry = registry or load_registry(settings.registry_file)
         self._migrations = migrations
         self._lock_id = lock_id
         self._outbox_model = outbox_model
@@ -37,6 +39,7 @@ class Runtime:
         self._dead_letter_model = dead_letter_model
         self._topics = topics
         self._handler_factory = handler_factory
+        self._sweeper = sweeper
         self.engine: AsyncEngine = create_engine(settings.database_url)
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         self.identity = IdentityStore(settings.auth_database_url)
@@ -60,9 +63,33 @@ class Runtime:
                 session_factory=self.sessions, processed_model=self._processed_model,
                 dead_letter_model=self._dead_letter_model, handler=self._handler_factory(self),
                 after_commit=self.notify_outbox)
-            self._tasks.append(asyncio.create_task(self.consumer.run(), name="event-consumer"))
+            if self.settings.consumer_enabled:
+                self._tasks.append(asyncio.create_task(self.consumer.run(), name="event-consumer"))
+        if self._sweeper is not None:
+            self._tasks.append(asyncio.create_task(self._sweep_forever(), name="redelivery-sweeper"))
         log.info("service started", extra={"database": self.engine.url.get_backend_name(),
                                            "kafka": self.settings.kafka_bootstrap_servers})
+
+    async def sweep_once(self) -> int:
+        """Run the service's redelivery sweep in one transaction; returns how many items it sent again."""
+        assert self._sweeper is not None
+        async with self.sessions() as session, session.begin():
+            count = await self._sweeper(session)
+        if count:
+            log.info("redelivered unconfirmed work", extra={"count": count})
+            self.notify_outbox()
+        return count
+
+    async def _sweep_forever(self) -> None:
+        interval = max(0.2, min(5.0, self.settings.redelivery_after_s / 2))
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.sweep_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("redelivery sweep failed; will retry")
 
     def notify_outbox(self) -> None:
         if self.relay is not None:
@@ -71,11 +98,10 @@ class Runtime:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=10)
+            for task in stuck:
+                log.error("background task did not stop within 10 s", extra={"task": task.get_name()})
         if self.relay is not None:
             await self.relay.stop()
         await self.identity.close()
@@ -95,6 +121,6 @@ class Runtime:
             checks["identity_database"] = False
         if self.relay is not None:
             checks["broker"] = await self.relay.check_broker()
-        if self.consumer is not None:
+        if self.consumer is not None and self.settings.consumer_enabled:
             checks["consumer"] = self.consumer.assigned
         return checks

@@ -21,7 +21,9 @@ def _common(name: str) -> AliasChoices:
     return AliasChoices(f"LINKAGE_{name}")
 
 
-class ServiceSettings(BaseSettings):
+class CommonSettings(BaseSettings):
+    """The settings every process shares (services, the key CLI, the dev supervisor)."""
+
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     service_name: str = "linkage"
@@ -39,19 +41,32 @@ class ServiceSettings(BaseSettings):
         f"sqlite+aiosqlite:///{VAR_DIR}/identity.db", validation_alias=_common("AUTH_DATABASE_URL")
     )
     log_level: str = Field("INFO", validation_alias=_common("LOG_LEVEL"))
+    consumer_enabled: bool = Field(
+        True, validation_alias=_common("CONSUMER_ENABLED"),
+        description="False runs an HTTP-only instance (no Kafka consumer), e.g. extra API replicas.",
+    )
+    redelivery_after_s: float = Field(
+        10.0, gt=0, validation_alias=_common("REDELIVERY_AFTER_S"),
+        description="End-to-end confirmation: work not confirmed downstream after this long is sent again "
+                    "(doubling per try, at most 10 minutes apart). Covers a broker that lost its data.",
+    )
     outbox_poll_interval_s: float = Field(0.5, gt=0, validation_alias=_common("OUTBOX_POLL_INTERVAL_S"))
+
+    @model_validator(mode="after")
+    def _production_is_not_embedded(self) -> "CommonSettings":
+        if self.env == "production":
+            for name in ("database_url", "auth_database_url"):
+                if str(getattr(self, name, "")).startswith("sqlite"):
+                    raise ValueError(f"{name} must not be SQLite when LINKAGE_ENV=production")
+        return self
+
+
+class ServiceSettings(CommonSettings):
+    """A service's settings: each service subclasses it with its own prefix (``LINKAGE_INTAKE_`` …)."""
 
     database_url: str = "sqlite+aiosqlite:///var/linkage.db"
     host: str = "127.0.0.1"
     port: int = 8000
-
-    @model_validator(mode="after")
-    def _production_is_not_embedded(self) -> "ServiceSettings":
-        if self.env == "production":
-            for name in ("database_url", "auth_database_url"):
-                if getattr(self, name).startswith("sqlite"):
-                    raise ValueError(f"{name} must not be SQLite when LINKAGE_ENV=production")
-        return self
 
     @property
     def consumer_group(self) -> str:

@@ -16,11 +16,11 @@ import sys
 from shared.identity.principal import ROLES
 from shared.identity.store import IdentityStore, InvalidKeyRequest
 from shared.registry import load_registry
-from shared.settings import ServiceSettings
+from shared.settings import CommonSettings
 
 
 async def _main(args: argparse.Namespace) -> int:
-    settings = ServiceSettings()
+    settings = CommonSettings()
     store = IdentityStore(settings.auth_database_url)
     try:
         await store.migrate()

@@ -73,9 +73,10 @@ class OutboxRelay(Generic[M]):
                 while await self.publish_batch():
                     pass
                 backoff = 0.2
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-                except asyncio.TimeoutError:
+                try:  # not asyncio.wait_for: on 3.11 it can swallow a cancellation that races a wake-up
+                    async with asyncio.timeout(self._poll_interval):
+                        await self._wake.wait()
+                except TimeoutError:
                     pass
                 self._wake.clear()
             except asyncio.CancelledError:

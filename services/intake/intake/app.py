@@ -26,7 +26,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
                           processed_model=ProcessedEvent, dead_letter_model=DeadLetter, topics=consumers.topics,
-                          handler_factory=lambda _rt: consumers.handle)
+                          handler_factory=lambda _rt: consumers.handle,
+                          sweeper=consumers.make_sweeper(settings.redelivery_after_s))
         await runtime.start()
         app.state.runtime = runtime
         app.state.identity = runtime.identity

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,3 +24,10 @@ async def handle(session: AsyncSession, event: Event[Any]) -> None:
         await service.apply_routed(event)
     elif isinstance(event, TicketStatusChanged):
         await service.apply_ticket_status(event)
+
+
+def make_sweeper(redelivery_after_s: float) -> Callable[[AsyncSession], Awaitable[int]]:
+    async def sweep(session: AsyncSession) -> int:
+        return await ReportService(session, redelivery_after_s=redelivery_after_s).announce_unrouted()
+
+    return sweep

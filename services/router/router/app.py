@@ -12,6 +12,7 @@ from router.routing.classifier import KeywordClassifier
 from router.routing.routes import router as routing_router
 from router.settings import RouterSettings
 from shared.http import build_app
+from shared.registry import load_registry
 from shared.runtime import Runtime
 
 DESCRIPTION = """
@@ -27,10 +28,12 @@ def create_app(settings: RouterSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        registry = load_registry(settings.registry_file)
+        classifier = app.state.classifier = KeywordClassifier(registry)
         runtime = Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
                           processed_model=ProcessedEvent, dead_letter_model=DeadLetter, topics=consumers.topics,
-                          handler_factory=lambda rt: consumers.make_handler(app.state.classifier))
-        app.state.classifier = KeywordClassifier(runtime.registry)
+                          handler_factory=lambda rt: consumers.make_handler(classifier, settings.redelivery_after_s),
+                          sweeper=consumers.make_sweeper(classifier, settings.redelivery_after_s), registry=registry)
         await runtime.start()
         app.state.runtime = runtime
         app.state.identity = runtime.identity

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +18,20 @@ def topics(_registry: Registry) -> list[str]:
     return [REPORTS_RECEIVED, TICKETS_EVENTS]
 
 
-def make_handler(classifier: Classifier) -> Handler:
+def make_handler(classifier: Classifier, redelivery_after_s: float) -> Handler:
     async def handle(session: AsyncSession, event: Event[Any]) -> None:
-        service = RoutingService(session, classifier)
+        service = RoutingService(session, classifier, redelivery_after_s=redelivery_after_s)
         if isinstance(event, ReportReceived):
             await service.route_new_report(event)
-        elif isinstance(event, TicketStatusChanged) and event.data.to_state == "transferred":
-            await service.reroute_after_transfer(event)
+        elif isinstance(event, TicketStatusChanged):
+            await service.follow_ticket(event)
 
     return handle
+
+
+def make_sweeper(classifier: Classifier, redelivery_after_s: float) -> Callable[[AsyncSession], Awaitable[int]]:
+    async def sweep(session: AsyncSession) -> int:
+        return await RoutingService(session, classifier,
+                                    redelivery_after_s=redelivery_after_s).redispatch_unconfirmed()
+
+    return sweep

@@ -58,7 +58,7 @@ async def intake(db_url: str, tmp_path: Path, broker: TansuBroker) -> AsyncItera
             for role in ("call_centre", "centre_operator", "admin")}
     keys["department_staff"] = (await store.create_key(name="w", role="department_staff", department="water")).secret
     settings = IntakeSettings(database_url=db_url, auth_database_url=auth_url,
-                              kafka_bootstrap_servers=broker.bootstrap)
+                              kafka_bootstrap_servers=broker.bootstrap, consumer_enabled=False)
     app = create_app(settings)
     async with running_app(app) as client:
         yield Intake(client, app, keys, store)

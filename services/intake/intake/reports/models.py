@@ -39,6 +39,9 @@ class Report(Base):
     police: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     priority: Mapped[str | None] = mapped_column(String(2), nullable=True)
     routing_attempt: Mapped[int] = mapped_column(Integer, default=0)
+    announce_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_announce_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True, index=True, doc="When to announce the report again unless routed by then")
     filed_by: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -75,6 +78,7 @@ class Report(Base):
         if attempt <= self.routing_attempt:
             return False
         self.routing_attempt = attempt
+        self.next_announce_at = None  # confirmed: the router has it
         self.police, self.priority = police, priority
         self.departments = [ReportDepartment(department=code, role="lead" if code == lead else "assisting",
                                              position=i) for i, code in enumerate(departments)]

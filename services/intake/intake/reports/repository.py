@@ -80,6 +80,11 @@ class ReportRepository:
         rows = rows[:limit]
         return rows, (encode_cursor(rows[-1]) if more and rows else None)
 
+    async def due_for_announcement(self, now: datetime, *, limit: int) -> list[Report]:
+        return list((await self.session.scalars(
+            select(Report).where(Report.status == "received", Report.next_announce_at <= now)
+            .order_by(Report.next_announce_at).limit(limit).with_for_update(skip_locked=True))).all())
+
     async def get_idempotency(self, principal_id: str, key: str) -> IdempotencyRecord | None:
         return await self.session.get(IdempotencyRecord, (principal_id, key))
 

@@ -11,14 +11,20 @@ from intake.reports.repository import ReportFilter
 from intake.reports.schemas import ReportIn, ReportOut, ReportPage, ReportStatus
 from intake.reports.service import ReportService
 from shared.events import Channel
-from shared.http import unit_of_work
+from shared.http import UnitOfWork
 from shared.identity import Principal
 from shared.identity.http import require_roles
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 CallCentre = Annotated[Principal, Depends(require_roles("call_centre", "centre_operator", "admin"))]
-Session = Annotated[AsyncSession, Depends(unit_of_work)]
+
+
+def report_service(request: Request, session: UnitOfWork) -> ReportService:
+    return ReportService(session, redelivery_after_s=request.app.state.runtime.settings.redelivery_after_s)
+
+
+Service = Annotated[ReportService, Depends(report_service)]
 
 
 @router.post(
@@ -28,11 +34,11 @@ Session = Annotated[AsyncSession, Depends(unit_of_work)]
                 "(`Idempotent-Replayed: true`) and create nothing; the same key with another body is 422.",
     responses={201: {"headers": {"Location": {"description": "URL of the new report", "schema": {"type": "string"}}}},
                **problem_responses(400, 401, 403, 409, 413, 422)})
-async def file_report(body: ReportIn, request: Request, principal: CallCentre, session: Session,
+async def file_report(body: ReportIn, request: Request, principal: CallCentre, service: Service,
                       idempotency_key: Annotated[str | None, Header(max_length=255, alias="Idempotency-Key",
                                                                     description="Client-chosen retry key")] = None,
                       ) -> Any:
-    response, created = await ReportService(session).file(principal, body, idempotency_key)
+    response, created = await service.file(principal, body, idempotency_key)
     headers = {"Location": str(request.url_for("get_report", report_id=response["id"]).path)}
     if not created:
         headers["Idempotent-Replayed"] = "true"
@@ -42,15 +48,15 @@ async def file_report(body: ReportIn, request: Request, principal: CallCentre, s
 @router.get("/{report_id}", response_model=ReportOut, name="get_report", summary="Follow one report",
             description="Status, routing (police, departments lead first, priority), tickets and the timeline.",
             responses=problem_responses(401, 403, 404))
-async def get_report(report_id: str, principal: CallCentre, session: Session) -> ReportOut:
-    return await ReportService(session).get(report_id)
+async def get_report(report_id: str, principal: CallCentre, service: Service) -> ReportOut:
+    return await service.get(report_id)
 
 
 @router.get("", response_model=ReportPage, summary="List reports",
             description="Newest first, filtered; follow `next_cursor` for the next page.",
             responses=problem_responses(401, 403, 422))
 async def list_reports(
-    principal: CallCentre, session: Session,
+    principal: CallCentre, service: Service,
     status: Annotated[ReportStatus | None, Query(description="Only reports in this status")] = None,
     channel: Annotated[Channel | None, Query()] = None,
     department: Annotated[str | None, Query(max_length=32, description="Routed to this department code")] = None,
@@ -61,4 +67,4 @@ async def list_reports(
 ) -> ReportPage:
     flt = ReportFilter(status=status, channel=channel, department=department, created_from=created_from,
                        created_to=created_to)
-    return await ReportService(session).page(flt, limit=limit, cursor=cursor)
+    return await service.page(flt, limit=limit, cursor=cursor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,7 @@ from shared.events import (
 from shared.identity import Principal
 from shared.logging import report_context
 from shared.messaging import Outbox, PermanentError
+from shared.messaging.redelivery import next_attempt
 from shared.problems import Conflict, InvalidInput, NotFound
 
 log = logging.getLogger("linkage.intake.reports")
@@ -38,9 +40,10 @@ def request_fingerprint(body: ReportIn) -> str:
 
 
 class ReportService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, redelivery_after_s: float = 10.0) -> None:
         self.session = session
         self.reports = ReportRepository(session)
+        self.redelivery_after_s = redelivery_after_s
 
     async def file(self, principal: Principal, body: ReportIn, idempotency_key: str | None
                    ) -> tuple[dict[str, Any], bool]:
@@ -61,15 +64,13 @@ class ReportService:
             caller_phone=body.caller.phone, address=body.location.address, lat=body.location.lat,
             lon=body.location.lon, grid_id=body.location.grid_id, occurred_at=body.occurred_at,
             external_ref=body.external_ref, status="received", routing_attempt=0, filed_by=principal.id,
-            created_at=now, updated_at=now, departments=[], tickets=[], timeline=[])
+            announce_count=0, created_at=now, updated_at=now, departments=[], tickets=[], timeline=[])
         report.record("received", now, f"received via {body.channel}")
         response = ReportOut.model_validate(to_view(report)).model_dump(mode="json")
         self.reports.add(report)
         self.reports.save_timeline(report)
-        outbox.add(self.session, ReportReceived(source=SOURCE, subject=report.id, time=now, data=ReportReceivedV1(
-            report_id=report.id, text=report.text, channel=body.channel,
-            location=Location(**body.location.model_dump()), occurred_at=body.occurred_at, received_at=now,
-            external_ref=body.external_ref)), REPORTS_RECEIVED)
+        self._announce(report, now)
+        await self.session.flush()  # the report first: the idempotency record refers to it
         if idempotency_key is not None:
             self.reports.add_idempotency(IdempotencyRecord(principal_id=principal.id, key=idempotency_key,
                                                            request_hash=fingerprint, report_id=report.id,
@@ -92,6 +93,27 @@ class ReportService:
         rows, next_cursor = await self.reports.page(flt, limit=limit, cursor=cursor)
         return ReportPage(items=[ReportSummary.model_validate(summary_view(r)) for r in rows],
                           next_cursor=next_cursor)
+
+    def _announce(self, report: Report, now: datetime) -> None:
+        """Hand the report to the router (outbox) and schedule the next announcement unless routed by then."""
+        outbox.add(self.session, ReportReceived(source=SOURCE, subject=report.id, time=now, data=ReportReceivedV1(
+            report_id=report.id, text=report.text, channel=report.channel,  # type: ignore[arg-type]
+            location=Location(address=report.address, lat=report.lat, lon=report.lon, grid_id=report.grid_id),
+            occurred_at=report.occurred_at, received_at=report.created_at, external_ref=report.external_ref)),
+            REPORTS_RECEIVED)
+        report.next_announce_at = next_attempt(now, report.announce_count, self.redelivery_after_s)
+        report.announce_count += 1
+
+    async def announce_unrouted(self, *, limit: int = 500) -> int:
+        """End-to-end confirmation of the intake → router hop: announce again every report the router has not
+        confirmed (by routing it) in time. Returns how many were announced."""
+        now = utcnow()
+        due = await self.reports.due_for_announcement(now, limit=limit)
+        for report in due:
+            with report_context(report.id):
+                log.warning("report not routed in time; announcing it again", extra={"tries": report.announce_count})
+            self._announce(report, now)
+        return len(due)
 
     # --- events from the other services -------------------------------------------------------------------
 

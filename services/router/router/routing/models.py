@@ -43,6 +43,10 @@ class Routing(Base):
     departments: Mapped[list[str]] = mapped_column(JSON)
     dispatched: Mapped[list[str]] = mapped_column(JSON, doc="Every department that ever got a ticket")
     excluded: Mapped[list[str]] = mapped_column(JSON, doc="Departments that refused the report")
+    confirmed: Mapped[list[str]] = mapped_column(JSON, doc="Departments whose ticket is known to exist")
+    redispatch_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_redispatch_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True, index=True, doc="When to dispatch again to departments that did not confirm")
     priority: Mapped[str] = mapped_column(String(2))
     confidence: Mapped[float] = mapped_column(Float)
     needs_review: Mapped[bool] = mapped_column(Boolean, index=True)
@@ -52,6 +56,19 @@ class Routing(Base):
 
     attempts: Mapped[list[RoutingAttempt]] = relationship(
         back_populates="routing", lazy="raise", order_by="RoutingAttempt.attempt", cascade="all, delete-orphan")
+
+    def unconfirmed(self) -> list[str]:
+        """Departments that were dispatched to, have not refused, and whose ticket has not been seen yet."""
+        return [d for d in self.dispatched if d not in self.confirmed and d not in self.excluded]
+
+    def confirm(self, department: str) -> bool:
+        """A ticket event from ``department`` proves its ticket exists; True when that is news."""
+        if department in self.confirmed:
+            return False
+        self.confirmed = [*self.confirmed, department]
+        if not self.unconfirmed():
+            self.next_redispatch_at = None
+        return True
 
     def plan_reroute(self, refused_by: str, proposed_lead: str, proposed: list[str]) -> Plan:
         """After ``refused_by`` handed its ticket back: keep the departments still on it, add the classifier's

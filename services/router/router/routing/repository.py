@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -22,6 +24,11 @@ class RoutingRepository:
 
     async def get_for_update(self, report_id: str) -> Routing | None:
         return await self.session.scalar(select(Routing).where(Routing.report_id == report_id).with_for_update())
+
+    async def due_for_redispatch(self, now: datetime, *, limit: int) -> list[Routing]:
+        return list((await self.session.scalars(
+            select(Routing).where(Routing.next_redispatch_at <= now).order_by(Routing.next_redispatch_at)
+            .limit(limit).with_for_update(skip_locked=True))).all())
 
     async def get_with_history(self, report_id: str) -> Routing | None:
         return await self.session.scalar(

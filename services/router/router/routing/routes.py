@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.routing.schemas import RoutingOut
 from router.routing.service import RoutingService
-from shared.http import unit_of_work
+from shared.http import UnitOfWork
 from shared.identity import Principal
 from shared.identity.http import require_roles
 from shared.problems import problem_responses
@@ -21,6 +21,6 @@ Operator = Annotated[Principal, Depends(require_roles("centre_operator", "admin"
                         "explanation) and every attempt behind it, with what triggered it.",
             responses=problem_responses(401, 403, 404))
 async def get_routing(report_id: str, request: Request, principal: Operator,
-                      session: Annotated[AsyncSession, Depends(unit_of_work)]) -> RoutingOut:
+                      session: UnitOfWork) -> RoutingOut:
     routing = await RoutingService(session, request.app.state.classifier).get(report_id)
     return RoutingOut.model_validate(routing)

@@ -17,6 +17,7 @@ from shared.events import (
     TicketStatusChanged, department_topic,
 )
 from shared.messaging import Outbox, PermanentError
+from shared.messaging.redelivery import next_attempt
 from shared.problems import NotFound
 
 log = logging.getLogger("linkage.router.routing")
@@ -26,22 +27,29 @@ FALLBACK = "grid"
 
 
 class RoutingService:
-    def __init__(self, session: AsyncSession, classifier: Classifier) -> None:
+    def __init__(self, session: AsyncSession, classifier: Classifier, *, redelivery_after_s: float = 10.0) -> None:
         self.session = session
         self.classifier = classifier
+        self.redelivery_after_s = redelivery_after_s
         self.routings = RoutingRepository(session)
 
     async def route_new_report(self, event: ReportReceived) -> None:
         data = event.data
-        if await self.routings.get(data.report_id) is not None:
-            return  # routed already (the same report announced twice)
+        existing = await self.routings.get(data.report_id)
+        if existing is not None:
+            # announced again: intake has not seen the decision (it may have been lost with the broker); say it again
+            self._announce_decision(existing, Plan(existing.attempt, existing.lead, existing.departments,
+                                                   [d for d in existing.dispatched if d not in existing.excluded]),
+                                    utcnow())
+            return
         now = utcnow()
         decision = self.classifier.classify(data.text, at=data.occurred_at or data.received_at)
         routing = Routing(
             report_id=data.report_id, text=data.text, channel=data.channel,
             location=data.location.model_dump(mode="json"), occurred_at=data.occurred_at,
             received_at=data.received_at, attempt=1, police=decision.police, lead=decision.lead,
-            departments=list(decision.departments), dispatched=list(decision.departments), excluded=[],
+            departments=list(decision.departments), dispatched=list(decision.departments), excluded=[], confirmed=[],
+            redispatch_count=0,
             priority=decision.priority, confidence=decision.confidence, needs_review=decision.needs_review,
             explanation=decision.explanation, classifier=decision.classifier, decided_at=now)
         self.routings.add(routing)
@@ -50,11 +58,37 @@ class RoutingService:
         log.info("report routed", extra={"lead": decision.lead, "departments": list(decision.departments),
                                          "priority": decision.priority, "police": decision.police})
 
-    async def reroute_after_transfer(self, event: TicketStatusChanged) -> None:
+    async def follow_ticket(self, event: TicketStatusChanged) -> None:
+        """Any ticket event confirms that department's ticket exists; a transfer also re-routes the report."""
         data = event.data
         routing = await self.routings.get_for_update(data.report_id)
         if routing is None:
-            raise PermanentError(f"transfer for a report this router never routed: {data.report_id}")
+            raise PermanentError(f"ticket event for a report this router never routed: {data.report_id}")
+        routing.confirm(data.department)
+        if data.to_state == "transferred":
+            await self._reroute_after_transfer(routing, event)
+
+    async def redispatch_unconfirmed(self, *, limit: int = 200) -> int:
+        """End-to-end confirmation of the router → departments hop: dispatch again (fresh event ids, same content)
+        to every department whose ticket has not been seen in time. Departments ignore a copy for an existing
+        ticket, but answer it with the ticket's current state, which confirms it."""
+        now = utcnow()
+        sent = 0
+        for routing in await self.routings.due_for_redispatch(now, limit=limit):
+            pending = routing.unconfirmed()
+            for code in pending:
+                self._dispatch(routing, code, routing.attempt, now)
+            sent += len(pending)
+            log.warning("dispatch not confirmed in time; sent again",
+                        extra={"report_id": routing.report_id, "departments": pending,
+                               "tries": routing.redispatch_count})
+            routing.next_redispatch_at = (next_attempt(now, routing.redispatch_count, self.redelivery_after_s)
+                                          if pending else None)
+            routing.redispatch_count += 1
+        return sent
+
+    async def _reroute_after_transfer(self, routing: Routing, event: TicketStatusChanged) -> None:
+        data = event.data
         if data.department in routing.excluded:
             return  # this refusal was handled already
         now = utcnow()
@@ -93,15 +127,23 @@ class RoutingService:
             lead=plan.lead, departments=plan.departments, dispatched=plan.dispatch, priority=routing.priority,
             confidence=routing.confidence, explanation=routing.explanation, classifier=routing.classifier,
             decided_at=at))
-        location = Location.model_validate(routing.location)
         for code in plan.dispatch:
-            outbox.add(self.session, TicketDispatched(source=SOURCE, subject=routing.report_id, time=at,
-                                                      data=TicketDispatchedV1(
-                report_id=routing.report_id, department=code, role="lead" if code == plan.lead else "assisting",
-                lead_department=plan.lead, departments=plan.departments, priority=routing.priority,
-                police=routing.police, text=routing.text, channel=routing.channel, location=location,
-                occurred_at=routing.occurred_at, received_at=routing.received_at, dispatched_at=at,
-                attempt=plan.attempt)), department_topic(code))
+            self._dispatch(routing, code, plan.attempt, at)
+        if plan.dispatch:
+            routing.next_redispatch_at = next_attempt(at, 0, self.redelivery_after_s)
+            routing.redispatch_count = 1
+        self._announce_decision(routing, plan, at)
+
+    def _dispatch(self, routing: Routing, code: str, attempt: int, at: datetime) -> None:
+        outbox.add(self.session, TicketDispatched(source=SOURCE, subject=routing.report_id, time=at,
+                                                  data=TicketDispatchedV1(
+            report_id=routing.report_id, department=code, role="lead" if code == routing.lead else "assisting",
+            lead_department=routing.lead, departments=routing.departments, priority=routing.priority,
+            police=routing.police, text=routing.text, channel=routing.channel,
+            location=Location.model_validate(routing.location), occurred_at=routing.occurred_at,
+            received_at=routing.received_at, dispatched_at=at, attempt=attempt)), department_topic(code))
+
+    def _announce_decision(self, routing: Routing, plan: Plan, at: datetime) -> None:
         outbox.add(self.session, ReportRouted(source=SOURCE, subject=routing.report_id, time=at, data=ReportRoutedV1(
             report_id=routing.report_id, attempt=plan.attempt, police=routing.police, lead=plan.lead,
             assisting=[d for d in plan.departments if d != plan.lead], departments=plan.departments,

@@ -1,15 +1,15 @@
 """create reports, timeline, tickets, idempotency, outbox, inbox
 
-Revision ID: e9653b943696
+Revision ID: 077f46ba2406
 Revises: 
-Create Date: 2026-11-22 03:42:43.585695
+Create Date: 2026-11-22 03:47:02.334127
 """
 from alembic import op
 import sqlalchemy as sa
 import shared.db
 
 
-revision = 'e9653b943696'
+revision = '077f46ba2406'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -69,6 +69,8 @@ def upgrade() -> None:
     sa.Column('police', sa.Boolean(), nullable=True),
     sa.Column('priority', sa.String(length=2), nullable=True),
     sa.Column('routing_attempt', sa.Integer(), nullable=False),
+    sa.Column('announce_count', sa.Integer(), nullable=False),
+    sa.Column('next_announce_at', shared.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('filed_by', sa.String(length=36), nullable=False),
     sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
@@ -77,6 +79,7 @@ def upgrade() -> None:
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reports_channel'), ['channel'], unique=False)
         batch_op.create_index('ix_reports_created_at_id', ['created_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reports_next_announce_at'), ['next_announce_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_reports_status'), ['status'], unique=False)
 
     op.create_table('idempotency_keys',
@@ -150,6 +153,7 @@ def downgrade() -> None:
     op.drop_table('idempotency_keys')
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reports_status'))
+        batch_op.drop_index(batch_op.f('ix_reports_next_announce_at'))
         batch_op.drop_index('ix_reports_created_at_id')
         batch_op.drop_index(batch_op.f('ix_reports_channel'))
 
