@@ -92,9 +92,9 @@ async def _prepare_identity(var_dir: Path) -> dict[str, object] | None:
     from shared.identity import IdentityStore
     from shared.identity.dev import ensure_dev_credentials
     from shared.registry import load_registry
-    from shared.settings import ServiceSettings
+    from shared.settings import CommonSettings
 
-    settings = ServiceSettings()
+    settings = CommonSettings()
     store = IdentityStore(settings.auth_database_url)
     try:
         await store.migrate()
