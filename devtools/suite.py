@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from devtools.tansu import TansuBroker, port_open
+from devtools.tansu import TansuBroker, die_with_parent, port_open
 
 SERVICES = {"intake": 8001, "router": 8002, "departments": 8003}
 
@@ -42,7 +42,8 @@ class ServiceProcess:
     def start(self) -> None:
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
         self.process = subprocess.Popen([sys.executable, "-m", self.name], env=self.env, stdout=out,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                                        stderr=subprocess.STDOUT, start_new_session=True,
+                                        preexec_fn=die_with_parent)
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

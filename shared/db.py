@@ -65,13 +65,16 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    """An async engine; for SQLite: WAL, a busy timeout and ``BEGIN IMMEDIATE`` so concurrent writers queue up
-    instead of failing with ``database is locked`` on a read-then-write upgrade."""
+    """An async engine; for SQLite: WAL, one pooled connection, a busy timeout (for other processes) and
+    ``BEGIN IMMEDIATE`` so a read-then-write transaction never fails with ``database is locked`` on the upgrade."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        # One connection: SQLite has a single writer anyway, and queueing in the pool (FIFO, in the event loop) is
+        # fair and fast where SQLite's own busy-wait backs off for up to 100 ms a try and starves under load.
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
+                                     pool_timeout=60)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

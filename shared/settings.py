@@ -33,7 +33,7 @@ class CommonSettings(BaseSettings):
     )
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias=_common("KAFKA_BOOTSTRAP_SERVERS"))
     kafka_fetch_max_wait_ms: int = Field(
-        20, ge=1, le=1000, validation_alias=_common("KAFKA_FETCH_MAX_WAIT_MS"),
+        100, ge=1, le=1000, validation_alias=_common("KAFKA_FETCH_MAX_WAIT_MS"),
         description="Upper bound on a consumer fetch; Tansu answers only when it runs out, so it is each hop's floor.",
     )
     registry_file: Path = Field(DEFAULT_REGISTRY_FILE, validation_alias=_common("REGISTRY_FILE"))

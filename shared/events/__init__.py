@@ -27,6 +27,7 @@ from shared.events.models import (
     TicketRole,
     TicketState,
     TicketStatusChangedV1,
+    TicketStatusObservedV1,
 )
 
 SPECVERSION = "1.0"
@@ -35,6 +36,7 @@ SPECVERSION = "1.0"
 REPORTS_RECEIVED = "reports.received"
 REPORTS_ROUTED = "reports.routed"
 TICKETS_EVENTS = "tickets.events"
+TICKETS_RECEIPTS = "tickets.receipts"
 
 
 def department_topic(code: str) -> str:
@@ -79,11 +81,16 @@ class TicketStatusChanged(Event[TicketStatusChangedV1]):
     type: Literal["ticket.status_changed.v1"] = "ticket.status_changed.v1"
 
 
-AnyEvent = Annotated[Union[ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged],
+class TicketStatusObserved(Event[TicketStatusObservedV1]):
+    type: Literal["ticket.status_observed.v1"] = "ticket.status_observed.v1"
+
+
+AnyEvent = Annotated[Union[ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved],
                      Field(discriminator="type")]
 _any_event: TypeAdapter[Any] = TypeAdapter(AnyEvent)
 EVENT_TYPES: dict[str, type[Event[Any]]] = {
-    cls.model_fields["type"].default: cls for cls in (ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged)
+    cls.model_fields["type"].default: cls
+    for cls in (ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved)
 }
 
 _HEADER_ATTRS = ("specversion", "id", "type", "source", "time", "subject")
@@ -123,5 +130,6 @@ __all__ = [
     "AnyEvent", "Channel", "ContractError", "Event", "EVENT_TYPES", "Location", "Priority", "REPORTS_RECEIVED",
     "REPORTS_ROUTED", "ReportReceived", "ReportReceivedV1", "ReportRouted", "ReportRoutedV1", "TICKETS_EVENTS",
     "TicketActor", "TicketDispatched", "TicketDispatchedV1", "TicketRole", "TicketState", "TicketStatusChanged",
-    "TicketStatusChangedV1", "department_topic", "from_kafka", "to_kafka",
+    "TicketStatusChangedV1", "TicketStatusObserved", "TicketStatusObservedV1", "TICKETS_RECEIPTS", "department_topic",
+    "from_kafka", "to_kafka",
 ]

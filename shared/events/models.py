@@ -99,3 +99,14 @@ class TicketStatusChangedV1(_Data):
     reason: str | None = None
     resolution: str | None = None
     at: datetime
+
+
+class TicketStatusObservedV1(_Data):
+    """Intake's receipt for a ticket's state (``tickets.receipts``): it has seen every change up to ``sequence``.
+    Departments announce a ticket's latest state again until its receipt arrives (end-to-end confirmation)."""
+
+    ticket_id: str
+    report_id: str
+    department: str
+    sequence: int = Field(ge=1)
+    observed_at: datetime

@@ -1,7 +1,9 @@
 """At-least-once, idempotent consumption.
 
-Each message is handled in its own database transaction that also records its event id in ``processed_events``; a
-redelivered event finds its id there and changes nothing. Kafka offsets are committed only after the database
+A fetched batch is handled in one database transaction that also records every event id in ``processed_events``
+(one transaction per batch keeps SQLite and PostgreSQL round trips per event low); if anything in the batch fails,
+the transaction rolls back and the batch is handled again one event per transaction, with retries. A redelivered
+event finds its id in ``processed_events`` and changes nothing. Kafka offsets are committed only after the database
 commits of everything fetched, so a crash at any point redelivers rather than loses. A message that is not a valid
 event, or whose handling fails every retry, is kept in ``dead_letters`` (and logged) instead of blocking its
 partition forever or vanishing.
@@ -16,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import utcnow
@@ -39,7 +41,7 @@ class EventConsumer:
                  session_factory: async_sessionmaker[AsyncSession], processed_model: type[ProcessedEventMixin],
                  dead_letter_model: type[DeadLetterMixin], handler: Handler,
                  after_commit: Callable[[], None] | None = None, max_attempts: int = 5,
-                 inbox_retention: timedelta = timedelta(days=7)) -> None:
+                 inbox_retention: timedelta = timedelta(days=7), batch_size: int = 200) -> None:
         self.name = name
         self._consumer_factory = consumer_factory
         self._sessions = session_factory
@@ -49,6 +51,7 @@ class EventConsumer:
         self._after_commit = after_commit or (lambda: None)
         self._max_attempts = max_attempts
         self._retention = inbox_retention
+        self._batch_size = batch_size
         self._consumer: AIOKafkaConsumer | None = None
         self.handled = 0
 
@@ -84,22 +87,60 @@ class EventConsumer:
         last_prune = 0.0
         loop = asyncio.get_running_loop()
         while True:
-            batch = await consumer.getmany(timeout_ms=1000)
-            if batch:
-                for records in batch.values():
-                    for record in records:
-                        await self._handle_record(record)
-                await consumer.commit()  # only after every record above is committed in the database
+            batch = await consumer.getmany(timeout_ms=1000, max_records=self._batch_size)
+            records = [record for part in batch.values() for record in part]
+            if records:
+                await self.handle_batch(records)
+                # only after every record above is committed in the database. A broker that lost its state (a
+                # restarted memory store) rejects the commit forever: give up after a while and rejoin; the
+                # records are safely in the database and a redelivery changes nothing.
+                async with asyncio.timeout(15):
+                    await consumer.commit()
             if loop.time() - last_prune > 3600:
                 last_prune = loop.time()
                 await self._prune_inbox()
 
-    async def _handle_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        try:
-            event = from_kafka(record.value, record.headers)
-        except ContractError as exc:
-            await self._dead_letter(record, str(exc))
+    async def handle_batch(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Handle records in one transaction; on any failure, fall back to one transaction per record."""
+        events: list[tuple[ConsumerRecord[bytes, bytes], Event[Any]]] = []
+        for record in records:
+            try:
+                events.append((record, from_kafka(record.value, record.headers)))
+            except ContractError as exc:
+                await self._dead_letter(record, str(exc))
+        if not events:
             return
+        if len(events) > 1:
+            try:
+                handled = 0
+                async with self._sessions() as session:
+                    async with session.begin():
+                        seen = set((await session.scalars(select(self._processed.event_id).where(
+                            self._processed.event_id.in_([e.id for _, e in events])))).all())
+                        for _, event in events:
+                            if event.id in seen:
+                                continue
+                            seen.add(event.id)
+                            with report_context(event.subject):
+                                await self._handler(session, event)
+                            session.add(self._processed(event_id=event.id, consumer=self.name,
+                                                        event_type=event.type))
+                            handled += 1
+                self.handled += handled
+                self._after_commit()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.info("batch failed; handling its events one by one",
+                         extra={"consumer": self.name, "events": len(events), "error": repr(exc)})
+        for record, event in events:
+            await self._handle_one(record, event)
+
+    async def _handle_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        await self.handle_batch([record])
+
+    async def _handle_one(self, record: ConsumerRecord[bytes, bytes], event: Event[Any]) -> None:
         with report_context(event.subject):
             for attempt in range(1, self._max_attempts + 1):
                 try:

@@ -30,7 +30,8 @@ def create_app(settings: DepartmentsSettings | None = None) -> FastAPI:
         runtime = Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
                           processed_model=ProcessedEvent, dead_letter_model=DeadLetter,
                           topics=lambda registry: consumers.topics(registry, served),
-                          handler_factory=lambda _rt: consumers.handle)
+                          handler_factory=lambda _rt: consumers.make_handler(settings.redelivery_after_s),
+                          sweeper=consumers.make_sweeper(settings.redelivery_after_s))
         try:
             served[:] = settings.served(runtime.registry)  # refuse to start on an unknown department code
             await runtime.start()

@@ -26,15 +26,17 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_serving_all_consumes_every_registry_department(registry) -> None:  # type: ignore[no-untyped-def]
     settings = DepartmentsSettings(serve="all")
-    assert consumers.topics(registry, settings.served(registry)) == [f"dept.{c}" for c in registry.codes()]
-    assert consumers.topics(registry) == [f"dept.{c}" for c in registry.codes()]
+    every = [f"dept.{c}" for c in registry.codes()] + ["tickets.receipts"]
+    assert consumers.topics(registry, settings.served(registry)) == every
+    assert consumers.topics(registry) == every
 
 
 def test_a_comma_separated_list_is_parsed_from_the_environment(monkeypatch: pytest.MonkeyPatch, registry) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("LINKAGE_DEPARTMENTS_SERVE", " water, power ,gas,water ")
     settings = DepartmentsSettings()
     assert settings.serve_codes == ("water", "power", "gas")
-    assert consumers.topics(registry, settings.served(registry)) == ["dept.water", "dept.power", "dept.gas"]
+    assert consumers.topics(registry, settings.served(registry)) == ["dept.water", "dept.power", "dept.gas",
+                                                                      "tickets.receipts"]
 
 
 def test_an_unknown_department_is_refused_naming_it(registry) -> None:  # type: ignore[no-untyped-def]

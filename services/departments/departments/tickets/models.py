@@ -19,6 +19,7 @@ from departments.db import Base
 from departments.tickets.audit import GENESIS_HASH, AuditEntry
 from departments.tickets.domain import CREATED, Action, Actor, next_state
 from shared.db import UTCDateTime, utcnow
+from shared.messaging.redelivery import next_attempt
 from shared.events import TicketDispatchedV1, TicketState
 from shared.problems import InvalidInput
 
@@ -55,6 +56,11 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    announced_seq: Mapped[int] = mapped_column(Integer, default=0, doc="Sequence of the last state change announced")
+    observed_seq: Mapped[int] = mapped_column(Integer, default=0, doc="Highest sequence intake has confirmed")
+    announce_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_announce_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True, index=True, doc="When to announce the state again unless intake confirms it")
 
     audit: Mapped[list[TicketAuditEntry]] = relationship(
         back_populates="ticket", lazy="raise", order_by="TicketAuditEntry.seq", viewonly=True)
@@ -72,9 +78,27 @@ class Ticket(Base):
             lat=data.location.lat, lon=data.location.lon, grid_id=data.location.grid_id,
             occurred_at=data.occurred_at, received_at=data.received_at, dispatched_at=data.dispatched_at,
             attempt=data.attempt, status="new", resolution=None, created_at=at, updated_at=at, audit_seq=0,
-            audit_head=GENESIS_HASH)
+            audit_head=GENESIS_HASH, announced_seq=0, observed_seq=0, announce_count=0)
         ticket._record(CREATED, None, "new", actor, at)
         return ticket
+
+    # --- end-to-end confirmation of state announcements ------------------------------------------------------
+
+    def announced(self, seq: int, now: datetime, retry_after_s: float) -> None:
+        """A state change was written to the outbox: expect intake's receipt, or announce it again later."""
+        self.announced_seq = max(self.announced_seq, seq)
+        self.announce_count = 0
+        self.next_announce_at = next_attempt(now, 0, retry_after_s)
+
+    def observed(self, seq: int) -> None:
+        """Intake's receipt: it has every change up to ``seq``."""
+        self.observed_seq = max(self.observed_seq, seq)
+        if self.observed_seq >= self.announced_seq:
+            self.next_announce_at = None
+
+    def reannounced(self, now: datetime, retry_after_s: float) -> None:
+        self.announce_count += 1
+        self.next_announce_at = next_attempt(now, self.announce_count, retry_after_s)
 
     # --- the lifecycle (the transition table decides; these name the moves) ---------------------------------
 

@@ -77,6 +77,11 @@ class TicketRepository:
         rows = rows[:limit]
         return rows, (encode_cursor(rows[-1]) if more and rows else None)
 
+    async def due_for_announcement(self, now: datetime, *, limit: int) -> list[Ticket]:
+        return list((await self.session.scalars(
+            select(Ticket).where(Ticket.next_announce_at <= now).order_by(Ticket.next_announce_at)
+            .limit(limit).with_for_update(skip_locked=True))).all())
+
     async def last_state_change(self, ticket_id: str) -> TicketAuditEntry | None:
         return await self.session.scalar(
             select(TicketAuditEntry).where(TicketAuditEntry.ticket_id == ticket_id, TicketAuditEntry.action != "note")

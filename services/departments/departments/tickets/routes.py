@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Request, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from departments.tickets.schemas import (
@@ -19,7 +19,13 @@ from shared.identity.http import require_roles
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
-Session = UnitOfWork
+
+
+async def ticket_service(request: Request, session: UnitOfWork) -> TicketService:
+    return TicketService(session, redelivery_after_s=request.app.state.runtime.settings.redelivery_after_s)
+
+
+Service = Annotated[TicketService, Depends(ticket_service)]
 Reader = Annotated[Principal, Depends(require_roles(
     "department_staff", "department_supervisor", "centre_operator", "admin"))]
 Worker = Annotated[Principal, Depends(require_roles("department_staff", "department_supervisor"))]
@@ -39,7 +45,7 @@ _ACTION = problem_responses(401, 403, 404, 409, 422)
                         "and admins list every department unless `department` is given.",
             responses=problem_responses(401, 403, 422))
 async def list_tickets(
-    principal: Reader, session: Session,
+    principal: Reader, service: Service,
     department: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z][a-z0-9_]*$",
                                             description="Department code", examples=["water"])] = None,
     status: Annotated[TicketState | None, Query(description="Only tickets in this state")] = None,
@@ -47,81 +53,81 @@ async def list_tickets(
     limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
     cursor: Annotated[str | None, Query(max_length=200, description="`next_cursor` of the previous page")] = None,
 ) -> TicketPage:
-    return await TicketService(session).page(principal, department=department, status=status,
+    return await service.page(principal, department=department, status=status,
                                              report_id=report_id, limit=limit, cursor=cursor)
 
 
 @router.get("/{ticket_id}", response_model=TicketOut, summary="One ticket",
             description=f"The ticket, its state and the actions that state allows. {_VISIBILITY}",
             responses=problem_responses(401, 403, 404))
-async def get_ticket(ticket_id: TicketId, principal: Reader, session: Session) -> TicketOut:
-    return await TicketService(session).get(principal, ticket_id)
+async def get_ticket(ticket_id: TicketId, principal: Reader, service: Service) -> TicketOut:
+    return await service.get(principal, ticket_id)
 
 
 @router.get("/{ticket_id}/audit", response_model=list[AuditEntryOut], summary="The ticket's audit trail",
             description="Every change since the dispatch created the ticket, oldest first, each hash-chained to "
                         f"the one before. {_VISIBILITY}",
             responses=problem_responses(401, 403, 404))
-async def get_audit(ticket_id: TicketId, principal: Reader, session: Session) -> list[AuditEntryOut]:
-    return await TicketService(session).audit_trail(principal, ticket_id)
+async def get_audit(ticket_id: TicketId, principal: Reader, service: Service) -> list[AuditEntryOut]:
+    return await service.audit_trail(principal, ticket_id)
 
 
 @router.get("/{ticket_id}/audit/verify", response_model=AuditVerification, summary="Verify the audit trail",
             description="Recomputes the hash chain from the stored entries: `intact` is false when an entry was "
                         "altered, removed or reordered, and `first_broken_seq` says where. " + _VISIBILITY,
             responses=problem_responses(401, 403, 404))
-async def verify_audit(ticket_id: TicketId, principal: Reader, session: Session) -> AuditVerification:
-    return await TicketService(session).verify_audit(principal, ticket_id)
+async def verify_audit(ticket_id: TicketId, principal: Reader, service: Service) -> AuditVerification:
+    return await service.verify_audit(principal, ticket_id)
 
 
 @router.post("/{ticket_id}/acknowledge", response_model=TicketOut, summary="Acknowledge a new ticket",
              description="new → acknowledged: the department has seen it. Department staff and supervisors, "
                          "own department. No body (an empty object at most).",
              responses=_ACTION)
-async def acknowledge(ticket_id: TicketId, principal: Worker, session: Session, body: NoBody | None = None
+async def acknowledge(ticket_id: TicketId, principal: Worker, service: Service, body: NoBody | None = None
                       ) -> TicketOut:
-    return await TicketService(session).acknowledge(principal, ticket_id)
+    return await service.acknowledge(principal, ticket_id)
 
 
 @router.post("/{ticket_id}/start", response_model=TicketOut, summary="Start handling",
              description="acknowledged | reopened → in_progress. Department staff and supervisors, own department. "
                          "No body (an empty object at most).",
              responses=_ACTION)
-async def start(ticket_id: TicketId, principal: Worker, session: Session, body: NoBody | None = None) -> TicketOut:
-    return await TicketService(session).start(principal, ticket_id)
+async def start(ticket_id: TicketId, principal: Worker, service: Service, body: NoBody | None = None) -> TicketOut:
+    return await service.start(principal, ticket_id)
 
 
 @router.post("/{ticket_id}/notes", response_model=TicketOut, summary="Add a note",
              description="Recorded in the audit trail without changing the state (and without an event). Any state "
                          "but transferred and cancelled. Department staff and supervisors, own department.",
              responses=_ACTION)
-async def add_note(ticket_id: TicketId, body: NoteIn, principal: Worker, session: Session) -> TicketOut:
-    return await TicketService(session).add_note(principal, ticket_id, body.note)
+async def add_note(ticket_id: TicketId, body: NoteIn, principal: Worker, service: Service) -> TicketOut:
+    return await service.add_note(principal, ticket_id, body.note)
 
 
 @router.post("/{ticket_id}/resolve", response_model=TicketOut, summary="Resolve",
              description="in_progress | reopened → resolved, with what was done. Department staff and supervisors, "
                          "own department.",
              responses=_ACTION)
-async def resolve(ticket_id: TicketId, body: ResolveIn, principal: Worker, session: Session) -> TicketOut:
-    return await TicketService(session).resolve(principal, ticket_id, body.resolution)
+async def resolve(ticket_id: TicketId, body: ResolveIn, principal: Worker, service: Service) -> TicketOut:
+    return await service.resolve(principal, ticket_id, body.resolution)
 
 
 @router.post("/{ticket_id}/close", response_model=TicketOut, summary="Close",
              description="resolved → closed, with an optional reason. Department staff and supervisors, own "
                          "department.",
              responses=_ACTION)
-async def close(ticket_id: TicketId, principal: Worker, session: Session, body: CloseIn | None = None
+async def close(ticket_id: TicketId, principal: Worker, service: Service, body: CloseIn | None = None
                 ) -> TicketOut:
-    return await TicketService(session).close(principal, ticket_id, body.reason if body else None)
+    return await service.close(principal, ticket_id, body.reason if body else None)
 
 
 @router.post("/{ticket_id}/reopen", response_model=TicketOut, summary="Reopen",
              description="resolved | closed → reopened: back to work, with the reason. Department staff and "
                          "supervisors (own department), centre operators and admins (any).",
              responses=_ACTION)
-async def reopen(ticket_id: TicketId, body: ReasonIn, principal: Reopener, session: Session) -> TicketOut:
-    return await TicketService(session).reopen(principal, ticket_id, body.reason)
+async def reopen(ticket_id: TicketId, body: ReasonIn, principal: Reopener, service: Service) -> TicketOut:
+    return await service.reopen(principal, ticket_id, body.reason)
 
 
 @router.post("/{ticket_id}/transfer", response_model=TicketOut, summary="Hand back: not our matter",
@@ -129,13 +135,13 @@ async def reopen(ticket_id: TicketId, body: ReasonIn, principal: Reopener, sessi
                          "the router re-routes the report without it. Department staff and supervisors, own "
                          "department.",
              responses=_ACTION)
-async def transfer(ticket_id: TicketId, body: TransferIn, principal: Worker, session: Session) -> TicketOut:
-    return await TicketService(session).transfer(principal, ticket_id, body.reason)
+async def transfer(ticket_id: TicketId, body: TransferIn, principal: Worker, service: Service) -> TicketOut:
+    return await service.transfer(principal, ticket_id, body.reason)
 
 
 @router.post("/{ticket_id}/cancel", response_model=TicketOut, summary="Cancel",
              description="Any state but closed, transferred and cancelled → cancelled, with the reason. Department "
                          "supervisors (own department), centre operators and admins (any).",
              responses=_ACTION)
-async def cancel(ticket_id: TicketId, body: CancelIn, principal: Canceller, session: Session) -> TicketOut:
-    return await TicketService(session).cancel(principal, ticket_id, body.reason)
+async def cancel(ticket_id: TicketId, body: CancelIn, principal: Canceller, service: Service) -> TicketOut:
+    return await service.cancel(principal, ticket_id, body.reason)

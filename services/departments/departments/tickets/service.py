@@ -20,7 +20,10 @@ from departments.tickets.domain import SYSTEM_ROUTER, Actor, allowed_actions
 from departments.tickets.models import Ticket, TicketAuditEntry
 from departments.tickets.repository import TicketFilter, TicketRepository
 from departments.tickets.schemas import AuditEntryOut, AuditVerification, TicketOut, TicketPage
-from shared.events import TICKETS_EVENTS, TicketDispatched, TicketStatusChanged, TicketStatusChangedV1
+from shared.db import utcnow
+from shared.events import (
+    TICKETS_EVENTS, TicketDispatched, TicketStatusChanged, TicketStatusChangedV1, TicketStatusObserved,
+)
 from shared.identity import Principal
 from shared.logging import report_context
 from shared.messaging import Outbox
@@ -32,9 +35,10 @@ SOURCE = "/linkage/departments"
 
 
 class TicketService:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, redelivery_after_s: float = 10.0) -> None:
         self.session = session
         self.tickets = TicketRepository(session)
+        self.redelivery_after_s = redelivery_after_s
 
     # --- dispatches from the router ----------------------------------------------------------------------
 
@@ -61,6 +65,25 @@ class TicketService:
             log.info("ticket opened", extra={"ticket_id": ticket.id, "department": ticket.department,
                                              "role": ticket.role, "priority": ticket.priority})
             return ticket
+
+    # --- end-to-end confirmation with intake ------------------------------------------------------------
+
+    async def record_receipt(self, event: TicketStatusObserved) -> None:
+        ticket = await self.tickets.get_for_update(event.data.ticket_id)
+        if ticket is not None:
+            ticket.observed(event.data.sequence)
+
+    async def reannounce_unconfirmed(self, *, limit: int = 200) -> int:
+        """Announce again the latest state of every ticket whose change intake has not confirmed in time (the
+        broker may have lost the event). Intake ignores what it already has and answers with a receipt."""
+        now = utcnow()
+        due = await self.tickets.due_for_announcement(now, limit=limit)
+        for ticket in due:
+            last = await self.tickets.last_state_change(ticket.id)
+            if last is not None:
+                outbox.add(self.session, status_changed(ticket, last), TICKETS_EVENTS)  # type: ignore[arg-type]
+            ticket.reannounced(now, self.redelivery_after_s)
+        return len(due)
 
     # --- reading ----------------------------------------------------------------------------------------
 
@@ -140,6 +163,7 @@ class TicketService:
         for entry in entries:
             if entry.action != "note":
                 outbox.add(self.session, status_changed(ticket, entry), TICKETS_EVENTS)
+                ticket.announced(entry.seq, entry.at, self.redelivery_after_s)
         await self.session.flush()
 
     async def _visible(self, principal: Principal, ticket_id: str, *, for_update: bool = False) -> Ticket:

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import and_, or_, select
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -39,8 +41,12 @@ class ReportRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def add(self, report: Report) -> None:
-        self.session.add(report)
+    async def insert_new(self, report: Report) -> None:
+        """Insert a new report and its first timeline entries (Core inserts: the hot path of intake)."""
+        await self.session.execute(insert(Report), [_row(report)])
+        entries = report.take_new_timeline()
+        if entries:
+            await self.session.execute(insert(TimelineEntry), [_row(e, skip=("id",)) for e in entries])
 
     def save_timeline(self, report: Report) -> None:
         self.session.add_all(report.take_new_timeline())
@@ -88,8 +94,12 @@ class ReportRepository:
     async def get_idempotency(self, principal_id: str, key: str) -> IdempotencyRecord | None:
         return await self.session.get(IdempotencyRecord, (principal_id, key))
 
-    def add_idempotency(self, record: IdempotencyRecord) -> None:
-        self.session.add(record)
+    async def insert_idempotency(self, record: IdempotencyRecord) -> None:
+        await self.session.execute(insert(IdempotencyRecord), [_row(record)])
+
+
+def _row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns if c.key not in skip}
 
 
 __all__ = ["ReportFilter", "ReportRepository", "TimelineEntry"]

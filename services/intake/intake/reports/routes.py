@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
 CallCentre = Annotated[Principal, Depends(require_roles("call_centre", "centre_operator", "admin"))]
 
 
-def report_service(request: Request, session: UnitOfWork) -> ReportService:
+async def report_service(request: Request, session: UnitOfWork) -> ReportService:
     return ReportService(session, redelivery_after_s=request.app.state.runtime.settings.redelivery_after_s)
 
 
@@ -39,7 +39,7 @@ async def file_report(body: ReportIn, request: Request, principal: CallCentre, s
                                                                     description="Client-chosen retry key")] = None,
                       ) -> Any:
     response, created = await service.file(principal, body, idempotency_key)
-    headers = {"Location": str(request.url_for("get_report", report_id=response["id"]).path)}
+    headers = {"Location": f"{router.prefix}/{response['id']}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"
     return JSONResponse(response, status_code=201, headers=headers)

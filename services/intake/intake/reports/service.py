@@ -17,7 +17,8 @@ from intake.reports.repository import ReportFilter, ReportRepository
 from intake.reports.schemas import ReportIn, ReportOut, ReportPage, ReportSummary
 from shared.db import utcnow
 from shared.events import (
-    REPORTS_RECEIVED, Location, ReportReceived, ReportReceivedV1, ReportRouted, TicketStatusChanged,
+    REPORTS_RECEIVED, TICKETS_RECEIPTS, Location, ReportReceived, ReportReceivedV1, ReportRouted,
+    TicketStatusChanged, TicketStatusObserved, TicketStatusObservedV1,
 )
 from shared.identity import Principal
 from shared.logging import report_context
@@ -67,18 +68,15 @@ class ReportService:
             announce_count=0, created_at=now, updated_at=now, departments=[], tickets=[], timeline=[])
         report.record("received", now, f"received via {body.channel}")
         response = ReportOut.model_validate(to_view(report)).model_dump(mode="json")
-        self.reports.add(report)
-        self.reports.save_timeline(report)
         self._announce(report, now)
-        await self.session.flush()  # the report first: the idempotency record refers to it
+        await self.reports.insert_new(report)
         if idempotency_key is not None:
-            self.reports.add_idempotency(IdempotencyRecord(principal_id=principal.id, key=idempotency_key,
-                                                           request_hash=fingerprint, report_id=report.id,
-                                                           response_body=response, created_at=now))
-        try:
-            await self.session.flush()
-        except IntegrityError as exc:  # a concurrent request with the same Idempotency-Key won the race
-            raise Conflict("A request with this Idempotency-Key is being processed; retry it.") from exc
+            try:
+                await self.reports.insert_idempotency(IdempotencyRecord(
+                    principal_id=principal.id, key=idempotency_key, request_hash=fingerprint, report_id=report.id,
+                    response_body=response, created_at=now))
+            except IntegrityError as exc:  # a concurrent request with the same Idempotency-Key won the race
+                raise Conflict("A request with this Idempotency-Key is being processed; retry it.") from exc
         with report_context(report.id):
             log.info("report filed", extra={"channel": body.channel, "principal": principal.id})
         return response, True
@@ -133,6 +131,13 @@ class ReportService:
                                    sequence=data.sequence, action=data.action, to_state=data.to_state,
                                    reason=data.reason, at=data.at)
         self.reports.save_timeline(report)
+        # the receipt: departments announce the ticket again until it arrives (a broker may lose events)
+        known = max(t.sequence for t in report.tickets if t.id == data.ticket_id)
+        now = utcnow()
+        outbox.add(self.session, TicketStatusObserved(source=SOURCE, subject=report.id, time=now,
+                                                      data=TicketStatusObservedV1(
+            ticket_id=data.ticket_id, report_id=report.id, department=data.department, sequence=known,
+            observed_at=now)), TICKETS_RECEIPTS)
 
     async def _report_for_event(self, report_id: str) -> Report:
         report = await self.reports.get_for_update(report_id)
