@@ -56,12 +56,18 @@ class ReportRepository:
             select(Report).where(Report.id == report_id).options(
                 selectinload(Report.departments), selectinload(Report.tickets), selectinload(Report.timeline)))
 
-    async def get_for_update(self, report_id: str) -> Report | None:
-        """The report with what its status depends on (departments, tickets), locked on PostgreSQL."""
+    async def get_for_update(self, report_id: str, *, with_departments: bool = False) -> Report | None:
+        """The report with its tickets (what its status depends on) and, when asked, its departments; locked on
+        PostgreSQL. A report already loaded in this session (an earlier event of the same batch) is reused."""
+        cached = self.session.identity_map.get(self.session.identity_key(Report, report_id))
+        if isinstance(cached, Report) and "tickets" in cached.__dict__ and (
+                not with_departments or "departments" in cached.__dict__):
+            return cached
+        options = [selectinload(Report.tickets)]
+        if with_departments:
+            options.append(selectinload(Report.departments))
         return await self.session.scalar(
-            select(Report).where(Report.id == report_id)
-            .options(selectinload(Report.departments), selectinload(Report.tickets))
-            .with_for_update())
+            select(Report).where(Report.id == report_id).options(*options).with_for_update())
 
     async def page(self, flt: ReportFilter, *, limit: int, cursor: str | None) -> tuple[list[Report], str | None]:
         query = select(Report).options(selectinload(Report.departments))

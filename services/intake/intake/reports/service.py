@@ -117,7 +117,7 @@ class ReportService:
 
     async def apply_routed(self, event: ReportRouted) -> None:
         data = event.data
-        report = await self._report_for_event(data.report_id)
+        report = await self._report_for_event(data.report_id, with_departments=True)
         if report.apply_routing(attempt=data.attempt, police=data.police, departments=data.departments,
                                 lead=data.lead, priority=data.priority, dispatched=data.dispatched,
                                 excluded=data.excluded, at=data.decided_at):
@@ -139,8 +139,8 @@ class ReportService:
             ticket_id=data.ticket_id, report_id=report.id, department=data.department, sequence=known,
             observed_at=now)), TICKETS_RECEIPTS)
 
-    async def _report_for_event(self, report_id: str) -> Report:
-        report = await self.reports.get_for_update(report_id)
+    async def _report_for_event(self, report_id: str, *, with_departments: bool = False) -> Report:
+        report = await self.reports.get_for_update(report_id, with_departments=with_departments)
         if report is None:
             raise PermanentError(f"event for unknown report {report_id}")
         return report
