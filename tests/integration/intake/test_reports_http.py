@@ -239,3 +239,64 @@ async def test_an_event_for_an_unknown_report_is_dead_lettered_not_lost(intake: 
                             [("ce_type", b"report.routed.v1"), ("ce_id", b"x")])
     await intake.runtime.consumer._handle_record(record)
     assert await intake.count(DeadLetter) == 1
+
+
+async def test_every_ticket_change_is_answered_with_a_receipt(intake: Intake, broker: TansuBroker) -> None:
+    report_id = (await intake.post(VALID)).json()["id"]
+    now = datetime.now(timezone.utc)
+    created = TicketStatusChanged(source="/test", subject=report_id, data=TicketStatusChangedV1(
+        ticket_id="t9", report_id=report_id, department="water", role="lead", sequence=1, action="created",
+        from_state=None, to_state="new", at=now, actor=TicketActor(id="system:router", name="router", role="system")))
+    await intake.runtime.consumer.handle_event(created)
+    again = created.model_copy(update={"id": str(uuid.uuid4())})  # announced again by departments
+    await intake.runtime.consumer.handle_event(again)
+    receipts = await read_topic(broker, "tickets.receipts", report_id, want=2)
+    assert [(r.data.ticket_id, r.data.sequence) for r in receipts] == [("t9", 1), ("t9", 1)]
+
+
+async def read_topic(broker: TansuBroker, topic: str, key: str, want: int, timeout: float = 30) -> list[Any]:
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=broker.bootstrap, group_id=None,
+                                auto_offset_reset="earliest", fetch_max_wait_ms=20)
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(found) < want and asyncio.get_running_loop().time() < deadline:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                found += [from_kafka(r.value, r.headers) for r in records if r.key == key.encode()]
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_a_report_not_routed_in_time_is_announced_again(intake: Intake) -> None:
+    from sqlalchemy import update
+    report_id = (await intake.post(VALID)).json()["id"]
+    async with intake.runtime.sessions() as s, s.begin():
+        await s.execute(update(Report).values(next_announce_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+    assert await intake.runtime.sweep_once() == 1
+    async with intake.runtime.sessions() as s:
+        report = await s.get(Report, report_id)
+        assert report is not None and report.announce_count == 2 and report.next_announce_at is not None
+    assert await intake.runtime.sweep_once() == 0  # not due again yet
+
+
+async def test_a_batch_with_a_bad_event_handles_the_good_ones_and_dead_letters_the_bad(intake: Intake) -> None:
+    from aiokafka.structs import ConsumerRecord
+    from intake.db import DeadLetter
+    from shared.events import to_kafka
+    good_id = (await intake.post(VALID)).json()["id"]
+    now = datetime.now(timezone.utc)
+    routed = ReportRouted(source="/test", subject=good_id, data=ReportRoutedV1(
+        report_id=good_id, police=True, lead="police", departments=["police"], dispatched=["police"], priority="P1",
+        confidence=0.9, classifier="test", decided_at=now))
+    ghost = ReportRouted(source="/test", subject="ghost", data=routed.data.model_copy(update={"report_id": "ghost"}))
+    records = []
+    for offset, event in enumerate([routed, ghost]):
+        key, value, headers = to_kafka(event)
+        records.append(ConsumerRecord("reports.routed", 0, offset, 0, 0, key, value, None, len(key), len(value),
+                                      headers))
+    await intake.runtime.consumer.handle_batch(records)
+    report = (await intake.client.get(f"/v1/reports/{good_id}", headers=bearer(intake.keys["call_centre"]))).json()
+    assert report["status"] == "routed" and report["police"] is True
+    assert await intake.count(DeadLetter) == 1
