@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -66,6 +66,28 @@ class BodySizeLimit:
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+
+def runtime_lifespan(build: Callable[[FastAPI], Runtime]) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: build the service's :class:`Runtime` (nothing connects before this), start it
+    (migrations, relay, consumer), hand it to routes as ``app.state.runtime``, stop it on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build(app)
+        try:
+            await runtime.start()
+        except BaseException:
+            await runtime.stop()
+            raise
+        app.state.runtime = runtime
+        app.state.identity = runtime.identity
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    return lifespan
 
 
 def build_app(*, title: str, description: str, version: str,

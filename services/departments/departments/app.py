@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -9,7 +7,8 @@ from departments import consumers
 from departments.db import LOCK_ID, MIGRATIONS, DeadLetter, OutboxMessage, ProcessedEvent
 from departments.settings import DepartmentsSettings
 from departments.tickets.routes import router as tickets_router
-from shared.http import build_app
+from shared.http import build_app, runtime_lifespan
+from shared.registry import load_registry
 from shared.runtime import Runtime
 
 DESCRIPTION = """
@@ -24,29 +23,16 @@ operators and admins read every ticket and may reopen or cancel. Errors are RFC 
 def create_app(settings: DepartmentsSettings | None = None) -> FastAPI:
     settings = settings or DepartmentsSettings()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        served: list[str] = []
-        runtime = Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
-                          processed_model=ProcessedEvent, dead_letter_model=DeadLetter,
-                          topics=lambda registry: consumers.topics(registry, served),
-                          handler_factory=lambda _rt: consumers.make_handler(settings.redelivery_after_s),
-                          sweeper=consumers.make_sweeper(settings.redelivery_after_s))
-        try:
-            served[:] = settings.served(runtime.registry)  # refuse to start on an unknown department code
-            await runtime.start()
-        except BaseException:
-            await runtime.stop()
-            raise
-        app.state.runtime = runtime
-        app.state.identity = runtime.identity
-        app.state.served_departments = served
-        try:
-            yield
-        finally:
-            await runtime.stop()
+    def runtime(app: FastAPI) -> Runtime:
+        registry = load_registry(settings.registry_file)
+        served = app.state.served_departments = settings.served(registry)  # refuses an unknown department code
+        return Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
+                       processed_model=ProcessedEvent, dead_letter_model=DeadLetter, registry=registry,
+                       topics=lambda reg: consumers.topics(reg, served),
+                       handler_factory=lambda _rt: consumers.make_handler(settings.redelivery_after_s),
+                       sweeper=consumers.make_sweeper(settings.redelivery_after_s))
 
-    return build_app(title="Linkage departments", description=DESCRIPTION, version="1.0.0", lifespan=lifespan,
+    return build_app(title="Linkage departments", description=DESCRIPTION, version="1.0.0", lifespan=runtime_lifespan(runtime),
                      routers=[tickets_router],
                      tags=[{"name": "tickets", "description": "Work a department's tickets and audit them"},
                            {"name": "health", "description": "Liveness and readiness"}])

@@ -32,8 +32,6 @@ def make_handler(redelivery_after_s: float) -> Handler:
     return handle
 
 
-handle = make_handler(10.0)
-
 
 def make_sweeper(redelivery_after_s: float) -> Callable[[AsyncSession], Awaitable[int]]:
     async def sweep(session: AsyncSession) -> int:

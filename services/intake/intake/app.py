@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -9,7 +7,7 @@ from intake import consumers
 from intake.db import LOCK_ID, MIGRATIONS, DeadLetter, OutboxMessage, ProcessedEvent
 from intake.reports.routes import router as reports_router
 from intake.settings import IntakeSettings
-from shared.http import build_app
+from shared.http import build_app, runtime_lifespan
 from shared.runtime import Runtime
 
 DESCRIPTION = """
@@ -22,21 +20,13 @@ them to the end. Every endpoint but `/healthz` and `/readyz` needs `Authorizatio
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
-                          processed_model=ProcessedEvent, dead_letter_model=DeadLetter, topics=consumers.topics,
-                          handler_factory=lambda _rt: consumers.handle,
-                          sweeper=consumers.make_sweeper(settings.redelivery_after_s))
-        await runtime.start()
-        app.state.runtime = runtime
-        app.state.identity = runtime.identity
-        try:
-            yield
-        finally:
-            await runtime.stop()
+    def runtime(_app: FastAPI) -> Runtime:
+        return Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
+                       processed_model=ProcessedEvent, dead_letter_model=DeadLetter, topics=consumers.topics,
+                       handler_factory=lambda _rt: consumers.handle,
+                       sweeper=consumers.make_sweeper(settings.redelivery_after_s))
 
-    return build_app(title="Linkage intake", description=DESCRIPTION, version="1.0.0", lifespan=lifespan,
+    return build_app(title="Linkage intake", description=DESCRIPTION, version="1.0.0", lifespan=runtime_lifespan(runtime),
                      routers=[reports_router],
                      tags=[{"name": "reports", "description": "File citizen reports and follow them"},
                            {"name": "health", "description": "Liveness and readiness"}])

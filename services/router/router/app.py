@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -11,7 +9,7 @@ from router.registry.routes import router as registry_router
 from router.routing.classifier import KeywordClassifier
 from router.routing.routes import router as routing_router
 from router.settings import RouterSettings
-from shared.http import build_app
+from shared.http import build_app, runtime_lifespan
 from shared.registry import load_registry
 from shared.runtime import Runtime
 
@@ -26,23 +24,16 @@ details.
 def create_app(settings: RouterSettings | None = None) -> FastAPI:
     settings = settings or RouterSettings()
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    def runtime(app: FastAPI) -> Runtime:
         registry = load_registry(settings.registry_file)
         classifier = app.state.classifier = KeywordClassifier(registry)
-        runtime = Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
-                          processed_model=ProcessedEvent, dead_letter_model=DeadLetter, topics=consumers.topics,
-                          handler_factory=lambda rt: consumers.make_handler(classifier, settings.redelivery_after_s),
-                          sweeper=consumers.make_sweeper(classifier, settings.redelivery_after_s), registry=registry)
-        await runtime.start()
-        app.state.runtime = runtime
-        app.state.identity = runtime.identity
-        try:
-            yield
-        finally:
-            await runtime.stop()
+        return Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
+                       processed_model=ProcessedEvent, dead_letter_model=DeadLetter, registry=registry,
+                       topics=consumers.topics,
+                       handler_factory=lambda _rt: consumers.make_handler(classifier, settings.redelivery_after_s),
+                       sweeper=consumers.make_sweeper(classifier, settings.redelivery_after_s))
 
-    return build_app(title="Linkage router", description=DESCRIPTION, version="1.0.0", lifespan=lifespan,
+    return build_app(title="Linkage router", description=DESCRIPTION, version="1.0.0", lifespan=runtime_lifespan(runtime),
                      routers=[routing_router, registry_router],
                      tags=[{"name": "routing", "description": "Routing decisions and their history"},
                            {"name": "departments", "description": "The department registry"},

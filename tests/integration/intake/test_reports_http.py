@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 from sqlalchemy import func, select

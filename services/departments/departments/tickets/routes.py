@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Path, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from departments.tickets.schemas import (
     AuditEntryOut, AuditVerification, CancelIn, CloseIn, NoBody, NoteIn, ReasonIn, ResolveIn, TicketOut, TicketPage,

@@ -3,9 +3,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.reports.repository import ReportFilter
 from intake.reports.schemas import ReportIn, ReportOut, ReportPage, ReportStatus
