@@ -62,7 +62,7 @@ class Runtime:
                 consumer_factory=lambda: make_consumer(self.settings, topics),
                 session_factory=self.sessions, processed_model=self._processed_model,
                 dead_letter_model=self._dead_letter_model, handler=self._handler_factory(self),
-                after_commit=self.notify_outbox)
+                after_commit=self.notify_outbox, batch_size=self.settings.consumer_batch_size)
             if self.settings.consumer_enabled:
                 self._tasks.append(asyncio.create_task(self.consumer.run(), name="event-consumer"))
         if self._sweeper is not None:

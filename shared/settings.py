@@ -45,6 +45,11 @@ class CommonSettings(BaseSettings):
         True, validation_alias=_common("CONSUMER_ENABLED"),
         description="False runs an HTTP-only instance (no Kafka consumer), e.g. extra API replicas.",
     )
+    consumer_batch_size: int = Field(
+        200, ge=1, le=1000, validation_alias=_common("CONSUMER_BATCH_SIZE"),
+        description="Events handled per consumer transaction: larger batches cost less per event but hold the "
+                    "database (SQLite: its one connection) longer, which HTTP requests then wait for.",
+    )
     redelivery_after_s: float = Field(
         10.0, gt=0, validation_alias=_common("REDELIVERY_AFTER_S"),
         description="End-to-end confirmation: work not confirmed downstream after this long is sent again "
