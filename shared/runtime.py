@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.db import create_engine, migrate, ping, session_factory
 from shared.identity import IdentityStore
-from shared.messaging import EventConsumer, Handler, OutboxRelay, make_consumer, make_producer
+from shared.messaging import EventConsumer, Handler, OutboxRelay, Prefetch, make_consumer, make_producer
 from shared.messaging.models import DeadLetterMixin, OutboxMixin, ProcessedEventMixin
 from shared.registry import Registry, load_registry
 from shared.settings import ServiceSettings
@@ -29,7 +29,7 @@ class Runtime:
                  topics: Callable[[Registry], list[str]] | None = None,
                  handler_factory: Callable[["Runtime"], Handler] | None = None,
                  sweeper: Callable[[AsyncSession], Awaitable[int]] | None = None,
-                 registry: Registry | None = None) -> None:
+                 registry: Registry | None = None, prefetch: Prefetch | None = None) -> None:
         self.settings = settings
         self.registry: Registry = registry or load_registry(settings.registry_file)
         self._migrations = migrations
@@ -40,6 +40,7 @@ class Runtime:
         self._topics = topics
         self._handler_factory = handler_factory
         self._sweeper = sweeper
+        self._prefetch = prefetch
         self.engine: AsyncEngine = create_engine(settings.database_url)
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         self.identity = IdentityStore(settings.auth_database_url)
@@ -62,7 +63,8 @@ class Runtime:
                 consumer_factory=lambda: make_consumer(self.settings, topics),
                 session_factory=self.sessions, processed_model=self._processed_model,
                 dead_letter_model=self._dead_letter_model, handler=self._handler_factory(self),
-                after_commit=self.notify_outbox, batch_size=self.settings.consumer_batch_size)
+                after_commit=self.notify_outbox, batch_size=self.settings.consumer_batch_size,
+                prefetch=self._prefetch)
             if self.settings.consumer_enabled:
                 self._tasks.append(asyncio.create_task(self.consumer.run(), name="event-consumer"))
         if self._sweeper is not None:

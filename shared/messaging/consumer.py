@@ -29,6 +29,7 @@ from shared.messaging.models import DeadLetterMixin, ProcessedEventMixin
 log = logging.getLogger("linkage.consumer")
 
 Handler = Callable[[AsyncSession, Event[Any]], Awaitable[None]]
+Prefetch = Callable[[AsyncSession, list[Event[Any]]], Awaitable[Any]]
 
 
 class PermanentError(Exception):
@@ -41,7 +42,8 @@ class EventConsumer:
                  session_factory: async_sessionmaker[AsyncSession], processed_model: type[ProcessedEventMixin],
                  dead_letter_model: type[DeadLetterMixin], handler: Handler,
                  after_commit: Callable[[], None] | None = None, max_attempts: int = 5,
-                 inbox_retention: timedelta = timedelta(days=7), batch_size: int = 200) -> None:
+                 inbox_retention: timedelta = timedelta(days=7), batch_size: int = 200,
+                 prefetch: Prefetch | None = None) -> None:
         self.name = name
         self._consumer_factory = consumer_factory
         self._sessions = session_factory
@@ -52,6 +54,7 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._retention = inbox_retention
         self._batch_size = batch_size
+        self._prefetch = prefetch
         self._consumer: AIOKafkaConsumer | None = None
         self.handled = 0
 
@@ -117,6 +120,9 @@ class EventConsumer:
                     async with session.begin():
                         seen = set((await session.scalars(select(self._processed.event_id).where(
                             self._processed.event_id.in_([e.id for _, e in events])))).all())
+                        loaded = None  # what the whole batch needs, loaded in a few queries (kept alive here)
+                        if self._prefetch is not None:
+                            loaded = await self._prefetch(session, [e for _, e in events if e.id not in seen])
                         for _, event in events:
                             if event.id in seen:
                                 continue
@@ -126,6 +132,7 @@ class EventConsumer:
                             session.add(self._processed(event_id=event.id, consumer=self.name,
                                                         event_type=event.type))
                             handled += 1
+                        del loaded
                 self.handled += handled
                 self._after_commit()
                 return

@@ -23,7 +23,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     def runtime(_app: FastAPI) -> Runtime:
         return Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
                        processed_model=ProcessedEvent, dead_letter_model=DeadLetter, topics=consumers.topics,
-                       handler_factory=lambda _rt: consumers.handle,
+                       handler_factory=lambda _rt: consumers.handle, prefetch=consumers.prefetch,
                        sweeper=consumers.make_sweeper(settings.redelivery_after_s))
 
     return build_app(title="Linkage intake", description=DESCRIPTION, version="1.0.0", lifespan=runtime_lifespan(runtime),

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake.reports.repository import ReportRepository
 from intake.reports.service import ReportService
 from shared.events import REPORTS_ROUTED, TICKETS_EVENTS, Event, ReportRouted, TicketStatusChanged
 from shared.registry import Registry
@@ -24,6 +25,11 @@ async def handle(session: AsyncSession, event: Event[Any]) -> None:
         await service.apply_routed(event)
     elif isinstance(event, TicketStatusChanged):
         await service.apply_ticket_status(event)
+
+
+async def prefetch(session: AsyncSession, events: list[Event[Any]]) -> list[Any]:
+    """The reports a batch of events concerns, loaded at once (keep the result alive while handling it)."""
+    return await ReportRepository(session).load_many(sorted({e.subject for e in events}))
 
 
 def make_sweeper(redelivery_after_s: float) -> Callable[[AsyncSession], Awaitable[int]]:
