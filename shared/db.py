@@ -9,7 +9,7 @@ import asyncio
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from alembic import command
@@ -19,6 +19,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -51,6 +53,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def in_session(session: Any, cls: type[T], ident: Any) -> T | None:
+    """The ``cls`` object with primary key ``ident`` if this session already holds it (e.g. a consumer's prefetch
+    loaded it for the batch), without a query; ``None`` otherwise."""
+    obj = session.identity_map.get(session.identity_key(cls, ident))
+    return obj if isinstance(obj, cls) else None
 
 
 def make_base() -> type[DeclarativeBase]:

@@ -30,7 +30,7 @@ def create_app(settings: DepartmentsSettings | None = None) -> FastAPI:
                        processed_model=ProcessedEvent, dead_letter_model=DeadLetter, registry=registry,
                        topics=lambda reg: consumers.topics(reg, served),
                        handler_factory=lambda _rt: consumers.make_handler(settings.redelivery_after_s),
-                       sweeper=consumers.make_sweeper(settings.redelivery_after_s))
+                       sweeper=consumers.make_sweeper(settings.redelivery_after_s), prefetch=consumers.prefetch)
 
     return build_app(title="Linkage departments", description=DESCRIPTION, version="1.0.0", lifespan=runtime_lifespan(runtime),
                      routers=[tickets_router],

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from departments.settings import served_departments
+from departments.tickets.repository import TicketRepository
 from departments.tickets.service import TicketService
 from shared.events import TICKETS_RECEIPTS, Event, TicketDispatched, TicketStatusObserved, department_topic
 from shared.messaging import Handler
@@ -31,6 +32,12 @@ def make_handler(redelivery_after_s: float) -> Handler:
 
     return handle
 
+
+
+async def prefetch(session: AsyncSession, events: list[Event[Any]]) -> list[Any]:
+    """The tickets a batch of receipts concerns, loaded at once (dispatches mostly open new tickets)."""
+    ids = sorted({e.data.ticket_id for e in events if isinstance(e, TicketStatusObserved)})
+    return await TicketRepository(session).receipt_targets(ids)
 
 
 def make_sweeper(redelivery_after_s: float) -> Callable[[AsyncSession], Awaitable[int]]:

@@ -31,7 +31,8 @@ def create_app(settings: RouterSettings | None = None) -> FastAPI:
                        processed_model=ProcessedEvent, dead_letter_model=DeadLetter, registry=registry,
                        topics=consumers.topics,
                        handler_factory=lambda _rt: consumers.make_handler(classifier, settings.redelivery_after_s),
-                       sweeper=consumers.make_sweeper(classifier, settings.redelivery_after_s))
+                       sweeper=consumers.make_sweeper(classifier, settings.redelivery_after_s),
+                       prefetch=consumers.prefetch)
 
     return build_app(title="Linkage router", description=DESCRIPTION, version="1.0.0", lifespan=runtime_lifespan(runtime),
                      routers=[routing_router, registry_router],

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.routing.classifier import Classifier
+from router.routing.repository import RoutingRepository
 from router.routing.service import RoutingService
 from shared.events import REPORTS_RECEIVED, TICKETS_EVENTS, Event, ReportReceived, TicketStatusChanged
 from shared.messaging import Handler
@@ -27,6 +28,12 @@ def make_handler(classifier: Classifier, redelivery_after_s: float) -> Handler:
             await service.follow_ticket(event)
 
     return handle
+
+
+async def prefetch(session: AsyncSession, events: list[Event[Any]]) -> list[Any]:
+    """The routings a batch of ticket events concerns, loaded at once."""
+    ids = sorted({e.subject for e in events if isinstance(e, TicketStatusChanged)})
+    return await RoutingRepository(session).load_many(ids)
 
 
 def make_sweeper(classifier: Classifier, redelivery_after_s: float) -> Callable[[AsyncSession], Awaitable[int]]:

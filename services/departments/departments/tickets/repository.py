@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from departments.tickets.audit import AuditEntry
 from departments.tickets.models import Ticket, TicketAuditEntry
+from shared.db import in_session
 from shared.problems import InvalidInput
 
 
@@ -53,6 +54,16 @@ class TicketRepository:
         serialises writers), so two staff acting at once take turns instead of forking the audit chain."""
         return await self.session.scalar(
             select(Ticket).where(Ticket.id == ticket_id).with_for_update().execution_options(populate_existing=True))
+
+    async def receipt_targets(self, ticket_ids: list[str]) -> list[Ticket]:
+        """Load (and lock) the tickets a batch of receipts concerns, in one query."""
+        if not ticket_ids:
+            return []
+        return list((await self.session.scalars(
+            select(Ticket).where(Ticket.id.in_(ticket_ids)).with_for_update())).all())
+
+    async def get_for_receipt(self, ticket_id: str) -> Ticket | None:
+        return in_session(self.session, Ticket, ticket_id) or await self.get_for_update(ticket_id)
 
     async def find(self, report_id: str, department: str) -> Ticket | None:
         return await self.session.scalar(

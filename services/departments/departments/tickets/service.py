@@ -69,7 +69,7 @@ class TicketService:
     # --- end-to-end confirmation with intake ------------------------------------------------------------
 
     async def record_receipt(self, event: TicketStatusObserved) -> None:
-        ticket = await self.tickets.get_for_update(event.data.ticket_id)
+        ticket = await self.tickets.get_for_receipt(event.data.ticket_id)
         if ticket is not None:
             ticket.observed(event.data.sequence)
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from intake.reports.models import IdempotencyRecord, Report, ReportDepartment, TimelineEntry
+from shared.db import in_session
 from shared.problems import InvalidInput
 
 
@@ -67,8 +68,8 @@ class ReportRepository:
     async def get_for_update(self, report_id: str, *, with_departments: bool = False) -> Report | None:
         """The report with its tickets (what its status depends on) and, when asked, its departments; locked on
         PostgreSQL. A report already loaded in this session (an earlier event of the same batch) is reused."""
-        cached = self.session.identity_map.get(self.session.identity_key(Report, report_id))
-        if isinstance(cached, Report) and "tickets" in cached.__dict__ and (
+        cached = in_session(self.session, Report, report_id)
+        if cached is not None and "tickets" in cached.__dict__ and (
                 not with_departments or "departments" in cached.__dict__):
             return cached
         options = [selectinload(Report.tickets)]
