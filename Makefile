@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install bench eval schemas clean
+.PHONY: run test install bench schemas clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ run: install
 
 test: install
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install  # against a running suite (`make run` in another terminal)
+	@$(BIN)/python bench/e2e_latency.py --rate 100 --duration 60
 
 schemas: install
 	@$(BIN)/python -m shared.events.schema

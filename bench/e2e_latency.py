@@ -542,7 +542,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     f.add_argument("--max-schedule-lag-ms", type=float, default=50.0,
                    help="p99 lag of the poster behind its schedule above which a failed step is blamed on the bench")
     k = p.add_argument_group("kafka watcher")
-    k.add_argument("--fetch-max-wait-ms", type=int, default=10,
+    k.add_argument("--fetch-max-wait-ms", type=int, default=100,
                    help="Tansu answers a fetch only when this elapses: it is the latency floor and poll rate")
     k.add_argument("--metadata-interval", type=float, default=0.5,
                    help="seconds between checks for new dept.* topics")
