@@ -7,7 +7,7 @@ from datetime import datetime
 import orjson
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -44,10 +44,10 @@ class ReportRepository:
 
     async def insert_new(self, report: Report) -> None:
         """Insert a new report and its first timeline entries (Core inserts: the hot path of intake)."""
-        await self.session.execute(insert(Report), [_row(report)])
+        await self.session.execute(Report.__table__.insert(), [_row(report)])  # Core: no ORM bookkeeping
         entries = report.take_new_timeline()
         if entries:
-            await self.session.execute(insert(TimelineEntry), [_row(e, skip=("id",)) for e in entries])
+            await self.session.execute(TimelineEntry.__table__.insert(), [_row(e, skip=("id",)) for e in entries])
 
     def save_timeline(self, report: Report) -> None:
         self.session.add_all(report.take_new_timeline())
@@ -110,7 +110,7 @@ class ReportRepository:
         return await self.session.get(IdempotencyRecord, (principal_id, key))
 
     async def insert_idempotency(self, record: IdempotencyRecord) -> None:
-        await self.session.execute(insert(IdempotencyRecord), [_row(record)])
+        await self.session.execute(IdempotencyRecord.__table__.insert(), [_row(record)])
 
 
 def _row(obj: Any, skip: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -50,7 +50,7 @@ class ReportService:
                    ) -> tuple[dict[str, Any], bool]:
         """File a report; returns (response body, created). A repeated ``Idempotency-Key`` with the same body
         returns the stored response and creates nothing; with another body it is refused."""
-        fingerprint = request_fingerprint(body)
+        fingerprint = request_fingerprint(body) if idempotency_key is not None else ""
         if idempotency_key is not None:
             previous = await self.reports.get_idempotency(principal.id, idempotency_key)
             if previous is not None:
