@@ -47,10 +47,6 @@ def report_context(report_id: str | None) -> Iterator[None]:
         _report_id.reset(token)
 
 
-def current_report_id() -> str | None:
-    return _report_id.get()
-
-
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -88,6 +84,3 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logger.propagate = True
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("uvicorn.access").setLevel(max(logging.WARNING, root.level))
-
-
-UVICORN_LOG_CONFIG: dict[str, Any] = {"version": 1, "disable_existing_loggers": False}

@@ -144,9 +144,6 @@ class EventConsumer:
         for record, event in events:
             await self._handle_one(record, event)
 
-    async def _handle_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        await self.handle_batch([record])
-
     async def _handle_one(self, record: ConsumerRecord[bytes, bytes], event: Event[Any]) -> None:
         with report_context(event.subject):
             for attempt in range(1, self._max_attempts + 1):

@@ -240,7 +240,7 @@ async def test_an_event_for_an_unknown_report_is_dead_lettered_not_lost(intake: 
     from aiokafka.structs import ConsumerRecord
     record = ConsumerRecord("reports.routed", 0, 7, 0, 0, b"nope", b"{not json", None, 9, 0,
                             [("ce_type", b"report.routed.v1"), ("ce_id", b"x")])
-    await intake.runtime.consumer._handle_record(record)
+    await intake.runtime.consumer.handle_batch([record])
     assert await intake.count(DeadLetter) == 1
 
 
