@@ -115,26 +115,7 @@ class EventConsumer:
             return
         if len(events) > 1:
             try:
-                handled = 0
-                async with self._sessions() as session:
-                    async with session.begin():
-                        seen = set((await session.scalars(select(self._processed.event_id).where(
-                            self._processed.event_id.in_([e.id for _, e in events])))).all())
-                        loaded = None  # what the whole batch needs, loaded in a few queries (kept alive here)
-                        if self._prefetch is not None:
-                            loaded = await self._prefetch(session, [e for _, e in events if e.id not in seen])
-                        for _, event in events:
-                            if event.id in seen:
-                                continue
-                            seen.add(event.id)
-                            with report_context(event.subject):
-                                await self._handler(session, event)
-                            session.add(self._processed(event_id=event.id, consumer=self.name,
-                                                        event_type=event.type))
-                            handled += 1
-                        del loaded
-                self.handled += handled
-                self._after_commit()
+                self.handled += await self._apply([e for _, e in events])
                 return
             except asyncio.CancelledError:
                 raise
@@ -168,14 +149,32 @@ class EventConsumer:
 
     async def handle_event(self, event: Event[Any]) -> bool:
         """Handle one event exactly once per database: False when it had been handled already."""
+        return await self._apply([event]) == 1
+
+    async def _apply(self, events: list[Event[Any]]) -> int:
+        """Handle the events not yet in the inbox, and record them there, in one transaction; after the commit,
+        wake the outbox relay. Returns how many were new."""
+        handled = 0
         async with self._sessions() as session:
             async with session.begin():
-                if await session.get(self._processed, event.id) is not None:
-                    return False
-                await self._handler(session, event)
-                session.add(self._processed(event_id=event.id, consumer=self.name, event_type=event.type))
-        self._after_commit()
-        return True
+                seen = set((await session.scalars(select(self._processed.event_id).where(
+                    self._processed.event_id.in_([e.id for e in events])))).all())
+                fresh = [e for e in events if e.id not in seen]
+                loaded = None  # what the whole batch needs, loaded in a few queries (kept alive while handling)
+                if self._prefetch is not None and len(fresh) > 1:
+                    loaded = await self._prefetch(session, fresh)
+                for event in fresh:
+                    if event.id in seen:  # the same event twice in one batch
+                        continue
+                    seen.add(event.id)
+                    with report_context(event.subject):
+                        await self._handler(session, event)
+                    session.add(self._processed(event_id=event.id, consumer=self.name, event_type=event.type))
+                    handled += 1
+                del loaded
+        if handled:
+            self._after_commit()
+        return handled
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], error: str) -> None:
         log.error("message dead-lettered", extra={"consumer": self.name, "topic": record.topic,
