@@ -18,12 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from shared.events.models import (
     Channel,
+    Clock,
     Location,
     Priority,
+    ReportFeedbackReceivedV1,
     ReportReceivedV1,
     ReportRoutedV1,
+    Satisfaction,
     TicketActor,
+    TicketClocks,
     TicketDispatchedV1,
+    TicketEscalatedV1,
     TicketRole,
     TicketState,
     TicketStatusChangedV1,
@@ -37,6 +42,8 @@ REPORTS_RECEIVED = "reports.received"
 REPORTS_ROUTED = "reports.routed"
 TICKETS_EVENTS = "tickets.events"
 TICKETS_RECEIPTS = "tickets.receipts"
+TICKETS_ESCALATIONS = "tickets.escalations"
+REPORTS_FEEDBACK = "reports.feedback"
 
 
 def department_topic(code: str) -> str:
@@ -85,12 +92,23 @@ class TicketStatusObserved(Event[TicketStatusObservedV1]):
     type: Literal["ticket.status_observed.v1"] = "ticket.status_observed.v1"
 
 
-AnyEvent = Annotated[Union[ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved],
+class TicketEscalated(Event[TicketEscalatedV1]):
+    type: Literal["ticket.escalated.v1"] = "ticket.escalated.v1"
+
+
+class ReportFeedbackReceived(Event[ReportFeedbackReceivedV1]):
+    type: Literal["report.feedback_received.v1"] = "report.feedback_received.v1"
+
+
+_ALL = (ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved, TicketEscalated,
+        ReportFeedbackReceived)
+AnyEvent = Annotated[Union[ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved,
+                           TicketEscalated, ReportFeedbackReceived],
                      Field(discriminator="type")]
 _any_event: TypeAdapter[Any] = TypeAdapter(AnyEvent)
 EVENT_TYPES: dict[str, type[Event[Any]]] = {
     cls.model_fields["type"].default: cls
-    for cls in (ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved)
+    for cls in _ALL
 }
 
 _HEADER_ATTRS = ("specversion", "id", "type", "source", "time", "subject")
@@ -127,6 +145,8 @@ def _attr_text(value: Any) -> str:
 
 
 __all__ = [
+    "Clock", "REPORTS_FEEDBACK", "ReportFeedbackReceived", "ReportFeedbackReceivedV1", "Satisfaction", "TICKETS_ESCALATIONS",
+    "TicketClocks", "TicketEscalated", "TicketEscalatedV1",
     "AnyEvent", "Channel", "ContractError", "Event", "EVENT_TYPES", "Location", "Priority", "REPORTS_RECEIVED",
     "REPORTS_ROUTED", "ReportReceived", "ReportReceivedV1", "ReportRouted", "ReportRoutedV1", "TICKETS_EVENTS",
     "TicketActor", "TicketDispatched", "TicketDispatchedV1", "TicketRole", "TicketState", "TicketStatusChanged",

@@ -83,6 +83,25 @@ class TicketActor(_Data):
     department: str | None = None
 
 
+Clock = Literal["acknowledge", "start", "resolve"]
+Satisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]
+
+
+class TicketClocks(_Data):
+    """A ticket's service-level clocks: when each step is due, when it happened, and whether it was on time
+    (``None`` until the step happens)."""
+
+    acknowledge_due_at: datetime
+    start_due_at: datetime
+    resolve_due_at: datetime
+    acknowledged_at: datetime | None = None
+    started_at: datetime | None = None
+    resolved_at: datetime | None = None
+    acknowledge_on_time: bool | None = None
+    start_on_time: bool | None = None
+    resolve_on_time: bool | None = None
+
+
 class TicketStatusChangedV1(_Data):
     """A ticket changed state (``tickets.events``); ``sequence`` orders a ticket's changes (its audit entry number).
     Creation is ``from_state = null``, ``to_state = "new"``, ``action = "created"``."""
@@ -99,6 +118,9 @@ class TicketStatusChangedV1(_Data):
     reason: str | None = None
     resolution: str | None = None
     at: datetime
+    priority: Priority | None = Field(None, description="The ticket's priority (added in 1.1)")
+    clocks: TicketClocks | None = Field(None, description="Service-level clocks after this change (added in 1.1)")
+    outcome: str | None = Field(None, description="Resolution outcome code, e.g. for mediation `agreement` (1.1)")
 
 
 class TicketStatusObservedV1(_Data):
@@ -110,3 +132,32 @@ class TicketStatusObservedV1(_Data):
     department: str
     sequence: int = Field(ge=1)
     observed_at: datetime
+
+
+class TicketEscalatedV1(_Data):
+    """A ticket missed a service-level clock (``tickets.escalations``). Level 1 goes to the department's
+    supervisors, level 2 to the linkage centre. Each (ticket, clock, level) is escalated once."""
+
+    ticket_id: str
+    report_id: str
+    department: str
+    priority: Priority
+    clock: Clock
+    level: int = Field(ge=1, le=2)
+    due_at: datetime
+    escalated_at: datetime
+    state: TicketState = Field(description="The ticket's state when it was escalated")
+
+
+class ReportFeedbackReceivedV1(_Data):
+    """The caller's satisfaction after a report was closed (回访), recorded by intake (``reports.feedback``).
+    ``dissatisfied`` reopens the report: the lead department's ticket reopens with the comment."""
+
+    feedback_id: str
+    report_id: str
+    satisfaction: Satisfaction
+    comment: str | None = None
+    reopen: bool
+    lead_department: str | None = None
+    actor: TicketActor
+    received_at: datetime

@@ -50,6 +50,9 @@ class RoutingDecision:
     explanation: str
     needs_review: bool
     classifier: str
+    # departments to dispatch at once even while the decision waits in triage for centre staff: a report that may
+    # be a police matter reaches police while it waits
+    dispatch_while_review: tuple[str, ...] = ()
 
     @property
     def departments(self) -> tuple[str, ...]:
@@ -366,10 +369,13 @@ class KeywordClassifier:
                          + (" (excluded too: centre staff must place it)" if FALLBACK_DEPARTMENT in exclude else ""))
         parts.append(priority_note)
 
+        needs_review = confidence < REVIEW_THRESHOLD or lead in exclude
+        police = POLICE_DEPARTMENT in departments
         return RoutingDecision(
-            police=POLICE_DEPARTMENT in departments, lead=lead, assisting=tuple(assisting), priority=priority,
-            confidence=confidence, explanation="; ".join(parts),
-            needs_review=confidence < REVIEW_THRESHOLD or lead in exclude, classifier=self.name)
+            police=police, lead=lead, assisting=tuple(assisting), priority=priority,
+            confidence=confidence, explanation="; ".join(parts), needs_review=needs_review, classifier=self.name,
+            dispatch_while_review=(POLICE_DEPARTMENT,) if needs_review and police and POLICE_DEPARTMENT not in exclude
+            else ())
 
     def _priority(self, triggers: list[_Hit], group_terms: dict[tuple[str, int, int], list[str]],
                   joint: list[JointRule]) -> tuple[Priority, str]:
