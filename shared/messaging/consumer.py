@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.db import utcnow
@@ -155,6 +155,7 @@ class EventConsumer:
         """Handle the events not yet in the inbox, and record them there, in one transaction; after the commit,
         wake the outbox relay. Returns how many were new."""
         handled = 0
+        inbox: list[dict[str, Any]] = []
         async with self._sessions() as session:
             async with session.begin():
                 seen = set((await session.scalars(select(self._processed.event_id).where(
@@ -169,9 +170,12 @@ class EventConsumer:
                     seen.add(event.id)
                     with report_context(event.subject):
                         await self._handler(session, event)
-                    session.add(self._processed(event_id=event.id, consumer=self.name, event_type=event.type))
+                    inbox.append({"event_id": event.id, "consumer": self.name, "event_type": event.type,
+                                  "processed_at": utcnow()})
                     handled += 1
                 del loaded
+                if inbox:  # one multi-row INSERT, after the handlers' changes
+                    await session.execute(insert(self._processed.__table__), inbox)  # type: ignore[attr-defined]
         if handled:
             self._after_commit()
         return handled

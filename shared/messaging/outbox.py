@@ -17,9 +17,11 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
+from shared.db import utcnow
 from shared.events import Event, to_kafka
 from shared.messaging.models import OutboxMixin
 
@@ -28,16 +30,45 @@ log = logging.getLogger("linkage.outbox")
 M = TypeVar("M", bound=OutboxMixin)
 
 
+_PENDING = "linkage_outbox_pending"
+
+
 class Outbox(Generic[M]):
-    """Writes events into the service's outbox table within the caller's transaction."""
+    """Writes events into the service's outbox table within the caller's transaction.
+
+    :meth:`add` only queues the row on the session; every queued row is inserted with one multi-row Core INSERT
+    just before the transaction commits (no ORM unit-of-work per event: handlers of a batch may queue hundreds).
+    A rolled-back transaction drops its queue with it."""
 
     def __init__(self, model: type[M]) -> None:
         self.model = model
 
-    def add(self, session: AsyncSession, event: Event[Any], topic: str) -> None:
+    def add(self, session: AsyncSession | Session, event: Event[Any], topic: str) -> None:
         key, value, headers = to_kafka(event)
-        session.add(self.model(event_id=event.id, event_type=event.type, topic=topic, key=key.decode(),
-                               headers=[[k, v.decode()] for k, v in headers], payload=value))
+        sync = session.sync_session if isinstance(session, AsyncSession) else session
+        pending: dict[Any, list[dict[str, Any]]] = sync.info.setdefault(_PENDING, {})
+        pending.setdefault(self.model.__table__, []).append({  # type: ignore[attr-defined]
+            "event_id": event.id, "event_type": event.type, "topic": topic, "key": key.decode(),
+            "headers": [[k, v.decode()] for k, v in headers], "payload": value, "created_at": utcnow(),
+            "attempts": 0})
+
+    @staticmethod
+    def pending(session: AsyncSession | Session) -> int:
+        """How many rows are queued on this session (not yet inserted)."""
+        sync = session.sync_session if isinstance(session, AsyncSession) else session
+        return sum(len(rows) for rows in sync.info.get(_PENDING, {}).values())
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_pending_outbox(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    for table, rows in (pending or {}).items():
+        session.execute(table.insert(), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending_outbox(session: Session, previous_transaction: Any) -> None:
+    session.info.pop(_PENDING, None)
 
 
 class OutboxRelay(Generic[M]):
