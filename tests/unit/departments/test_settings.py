@@ -26,7 +26,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_serving_all_consumes_every_registry_department(registry) -> None:  # type: ignore[no-untyped-def]
     settings = DepartmentsSettings(serve="all")
-    every = [f"dept.{c}" for c in registry.codes()] + ["tickets.receipts"]
+    every = [f"dept.{c}" for c in registry.codes()] + ["tickets.receipts", "tickets.events", "reports.feedback"]
     assert consumers.topics(registry, settings.served(registry)) == every
     assert consumers.topics(registry) == every
 
@@ -36,7 +36,7 @@ def test_a_comma_separated_list_is_parsed_from_the_environment(monkeypatch: pyte
     settings = DepartmentsSettings()
     assert settings.serve_codes == ("water", "power", "gas")
     assert consumers.topics(registry, settings.served(registry)) == ["dept.water", "dept.power", "dept.gas",
-                                                                      "tickets.receipts"]
+                                                                      "tickets.receipts", "tickets.events", "reports.feedback"]
 
 
 def test_an_unknown_department_is_refused_naming_it(registry) -> None:  # type: ignore[no-untyped-def]
