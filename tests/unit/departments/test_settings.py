@@ -49,3 +49,15 @@ def test_an_unknown_department_is_refused_naming_it(registry) -> None:  # type: 
 def test_malformed_values_are_refused(value: str) -> None:
     with pytest.raises(ValidationError):
         DepartmentsSettings(serve=value)
+
+
+def test_the_sla_scale_defaults_to_one_and_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+    monkeypatch.delenv("LINKAGE_SLA_SCALE", raising=False)
+    assert DepartmentsSettings().sla_scale == 1.0
+    monkeypatch.setenv("LINKAGE_SLA_SCALE", "0.01")
+    assert DepartmentsSettings().sla_scale == 0.01
+    for bad in ("0", "-1", "fast"):
+        monkeypatch.setenv("LINKAGE_SLA_SCALE", bad)
+        with pytest.raises(ValidationError):
+            DepartmentsSettings()

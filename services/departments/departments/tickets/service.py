@@ -231,7 +231,9 @@ class TicketService:
                     requested_at=entry.at)), TICKETS_EVENTS)
             return entry
 
-        return await self._change(principal, ticket_id, apply)
+        out = await self._change(principal, ticket_id, apply)
+        await self.tickets.project_release_request(out.report_id, out.department, out.release_requested)
+        return out
 
     async def approve_release(self, principal: Principal, ticket_id: str, department: str, reason: str
                               ) -> TicketOut:
