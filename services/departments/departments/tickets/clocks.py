@@ -1,6 +1,7 @@
 """Service-level clocks and escalation levels: pure domain code, no I/O.
 
-Every ticket carries three clocks — **acknowledge**, **start** (handling) and **resolve** — each a due time computed
+Every ticket carries three clocks — **acknowledge**, **start** (handling) and **resolve**, the counterparts of
+Zammad's first-response, update and close escalation times — each a due time computed
 from the ticket's priority: the centre's targets (:data:`CENTRE_TARGETS`, from ``shared/departments.md``) unless the
 department registry overrides them for that department (``[departments.sla.P1] acknowledge = 60, start_handling =
 180, resolve = 86400``), times ``LINKAGE_SLA_SCALE``.

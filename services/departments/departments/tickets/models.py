@@ -124,7 +124,7 @@ class Ticket(Base):
         ticket.resolve_target_s = sla.target(data.priority, "resolve").total_seconds()
         ticket.level2_after_s = sla.level2_after.total_seconds()
         ticket.escalation_round, ticket.escalated, ticket.escalation_level = 0, {}, 0
-        ticket._schedule_escalation()
+        ticket.reschedule_escalation()
         ticket._record(CREATED, None, "new", actor, at)
         return ticket
 
@@ -183,18 +183,18 @@ class Ticket(Base):
         self.resolved_at = self.resolve_on_time = None
         self.escalation_round += 1
         self.escalated = {k: v for k, v in (self.escalated or {}).items() if k != "resolve"}
-        self._schedule_escalation()
+        self.reschedule_escalation()
         return entry
 
     def transfer(self, actor: Actor, reason: str, *, at: datetime | None = None) -> AuditEntry:
         entry = self._apply("transfer", actor, at, reason=_required("reason", reason))
-        self._schedule_escalation()
+        self.reschedule_escalation()
         return entry
 
     def cancel(self, actor: Actor, reason: str, *, at: datetime | None = None) -> AuditEntry:
         entry = self._apply("cancel", actor, at, reason=_required("reason", reason))
         self.release_requested_reason = None
-        self._schedule_escalation()
+        self.reschedule_escalation()
         return entry
 
     # --- recorded actions that keep the state (the RECORDS table decides where they are allowed) --------------
@@ -257,7 +257,7 @@ class Ticket(Base):
         entry = self._note("escalate", actor, at,
                            reason=f"{escalation.clock} was due at {escalation.due_at.isoformat()}: level "
                                   f"{escalation.level}, {whom}")
-        self._schedule_escalation()
+        self.reschedule_escalation()
         return entry
 
     # --- clocks ---------------------------------------------------------------------------------------------
@@ -308,9 +308,10 @@ class Ticket(Base):
             else:
                 self.resolved_at = at
                 self.resolve_on_time = on_time(at, due) if due else None
-        self._schedule_escalation()
+        self.reschedule_escalation()
 
-    def _schedule_escalation(self) -> None:
+    def reschedule_escalation(self) -> None:
+        """When the next escalation falls due (the scheduler's index), or ``None`` when every clock is met or stopped."""
         pending = self.pending_escalations()
         self.next_escalation_at = pending[0].escalate_at if pending else None
 

@@ -23,7 +23,7 @@ from departments.tickets.domain import (
 from departments.tickets.models import FollowUp, ReportTicket, Ticket, TicketAuditEntry, TicketEscalation
 from departments.tickets.repository import TicketFilter, TicketRepository
 from departments.tickets.schemas import (
-    AuditEntryOut, AuditVerification, FollowUpOut, JointTicketOut, TicketOut, TicketPage,
+    AuditEntryOut, AuditVerification, FollowUpOut, TicketOut, TicketPage,
 )
 from shared.db import utcnow
 from shared.events import (
@@ -316,7 +316,7 @@ class TicketService:
         for ticket in await self.tickets.due_for_escalation(now, limit=limit):
             due = ticket.due_escalations(now)
             if not due:
-                ticket._schedule_escalation()  # stale schedule (e.g. clocks met meanwhile): move it on
+                ticket.reschedule_escalation()  # stale schedule (e.g. clocks met meanwhile): move it on
                 continue
             with report_context(ticket.report_id):
                 for escalation in due:
