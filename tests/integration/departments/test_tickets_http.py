@@ -239,7 +239,7 @@ async def test_the_openapi_document_describes_every_endpoint(service: Department
         if method == "post":
             assert {"404", "409", "422"} <= set(op["responses"]), (method, path)
     for name in ("TicketOut", "AuditEntryOut", "AuditVerification", "NoteIn", "ResolveIn", "ReasonIn", "AssignIn",
-                 "FollowUpIn", "AssistIn", "ReleaseIn"):
+                 "FollowUpIn", "AssistIn", "ReleaseIn", "Clocks", "Escalation", "JointTicketOut", "FollowUpOut"):
         assert spec["components"]["schemas"][name].get("examples"), name
 
 

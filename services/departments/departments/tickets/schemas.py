@@ -117,6 +117,12 @@ class Clocks(BaseModel):
     """Service-level clocks: when each step is due (from the report's receipt, see the README), when it happened,
     and whether it was on time (`null` until it happens)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "acknowledge_due_at": "2026-11-22T08:07:12Z", "start_due_at": "2026-11-22T08:09:12Z",
+        "resolve_due_at": "2026-11-23T08:06:12Z", "acknowledged_at": "2026-11-22T08:06:40Z",
+        "started_at": "2026-11-22T08:10:05Z", "resolved_at": None, "acknowledge_on_time": True,
+        "start_on_time": False, "resolve_on_time": None}]})
+
     acknowledge_due_at: datetime
     start_due_at: datetime
     resolve_due_at: datetime
@@ -129,6 +135,11 @@ class Clocks(BaseModel):
 
 
 class Escalation(BaseModel):
+    """Where the ticket stands in escalation."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"level": 2, "round": 0, "clocks": {"acknowledge": 2, "start": 1}, "next_at": "2026-11-22T08:19:12Z"}]})
+
     level: int = Field(description="Highest level reached: 0 none, 1 department supervisors, 2 linkage centre")
     round: int = Field(description="0, +1 per reopen (a reopened ticket's resolve clock can escalate again)")
     clocks: dict[str, int] = Field(description="Level reached per clock in the current round",
@@ -137,12 +148,18 @@ class Escalation(BaseModel):
 
 
 class Assignment(BaseModel):
+    """Who inside the department has the matter (set by `POST /v1/tickets/{id}/assign`)."""
+
     unit: str | None = Field(None, examples=["North district repair crew"])
     assignee: str | None = Field(None, examples=["Li Wei"])
 
 
 class JointTicketOut(BaseModel):
     """Another department's ticket for the same report (from the `tickets.events` projection)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"ticket_id": "9a1d5e0c-2b7f-4c3a-8e61-1f2a3b4c5d6e", "department": "transport", "role": "assisting",
+         "status": "in_progress", "release_requested": "Road surface checked: no damage."}]})
 
     ticket_id: str
     department: str = Field(examples=["transport"])
@@ -159,6 +176,11 @@ class FollowUpActor(BaseModel):
 
 class FollowUpOut(BaseModel):
     """A follow-up call and its outcome."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"at": "2026-11-23T10:00:00Z", "reached": True, "outcome": "caller confirms water is back", "note": None,
+         "actor": {"id": "3d5c8a70-1f7e-4b8e-9c0a-6a1b2c3d4e5f", "name": "Wang Fang (water dispatch desk)"},
+         "audit_seq": 7}]})
 
     at: datetime
     reached: bool
@@ -185,8 +207,19 @@ class TicketOut(BaseModel):
         "channel": "phone_12345", "text": "我们小区3号楼门口的自来水管爆了，水一直往外冒",
         "location": {"address": "18 Xingfu Road, Building 3", "lat": 30.6586, "lon": 104.0648, "grid_id": None},
         "occurred_at": "2026-11-22T08:05:00Z", "received_at": "2026-11-22T08:06:12Z",
-        "dispatched_at": "2026-11-22T08:06:13Z", "resolution": None, "audit_entries": 2,
-        "created_at": "2026-11-22T08:06:13Z", "updated_at": "2026-11-22T08:07:02Z"}]})
+        "dispatched_at": "2026-11-22T08:06:13Z", "resolution": None, "audit_entries": 3,
+        "created_at": "2026-11-22T08:06:13Z", "updated_at": "2026-11-22T08:12:30Z",
+        "clocks": {"acknowledge_due_at": "2026-11-22T08:11:12Z", "start_due_at": "2026-11-22T08:36:12Z",
+                   "resolve_due_at": "2026-11-23T08:06:12Z", "acknowledged_at": "2026-11-22T08:12:30Z",
+                   "started_at": None, "resolved_at": None, "acknowledge_on_time": False, "start_on_time": None,
+                   "resolve_on_time": None},
+        "overdue": [], "escalation": {"level": 1, "round": 0, "clocks": {"acknowledge": 1},
+                                      "next_at": "2026-11-22T08:36:12Z"},
+        "assignment": {"unit": "North district repair crew", "assignee": "Li Wei"}, "outcome": None,
+        "outcomes": ["resolved", "explained", "referred", "no_action_needed"], "release_requested": None,
+        "joint": [{"ticket_id": "9a1d…", "department": "transport", "role": "assisting", "status": "new",
+                   "release_requested": None}],
+        "report_resolved": False, "follow_ups": []}]})
 
     id: str = Field(examples=[_TICKET_ID])
     report_id: str = Field(examples=[_REPORT_ID])
