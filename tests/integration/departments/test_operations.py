@@ -134,6 +134,9 @@ async def test_a_p1_ticket_nobody_touches_escalates_within_seconds_then_to_level
     assert all(e["from_state"] == e["to_state"] == "new" for e in entries)
 
     supervisor = await ops.auth("department_supervisor", "water")
+    records = (await ops.client.get(f"/v1/tickets/{ticket['id']}/escalations", headers=supervisor)).json()
+    assert sorted((r["clock"], r["level"]) for r in records) == sorted(expected)
+    assert all(r["round"] == 0 and r["escalated_at"] >= r["due_at"] for r in records)
     listed = (await ops.client.get("/v1/tickets", params={"escalated": "true", "overdue": "true"},
                                    headers=supervisor)).json()["items"]
     mine = [t for t in listed if t["id"] == ticket["id"]]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Path, Query
 
 from departments.tickets.schemas import (
-    AssignIn, AssistIn, AuditEntryOut, AuditVerification, CancelIn, CloseIn, FollowUpIn, FollowUpOut, NoBody, NoteIn,
+    AssignIn, AssistIn, AuditEntryOut, AuditVerification, CancelIn, EscalationOut, CloseIn, FollowUpIn, FollowUpOut, NoBody, NoteIn,
     ReasonIn, ReleaseIn, ResolveIn, TicketOut, TicketPage, TransferIn,
 )
 from departments.tickets.service import TicketService
@@ -153,6 +153,15 @@ async def transfer(ticket_id: TicketId, body: TransferIn, principal: Worker, ser
              responses=_ACTION)
 async def cancel(ticket_id: TicketId, body: CancelIn, principal: Canceller, service: Service) -> TicketOut:
     return await service.cancel(principal, ticket_id, body.reason)
+
+
+@router.get("/{ticket_id}/escalations", response_model=list[EscalationOut], summary="The ticket's escalations",
+            description="Every escalation of a missed clock, oldest first: level 1 (the department's supervisors) at "
+                        "the due time, level 2 (the linkage centre) `LINKAGE_DEPARTMENTS_ESCALATION_LEVEL2_AFTER_S` "
+                        f"(scaled) later; each once per clock and round. {_VISIBILITY}",
+            responses=problem_responses(401, 403, 404))
+async def list_escalations(ticket_id: TicketId, principal: Reader, service: Service) -> list[EscalationOut]:
+    return await service.escalations(principal, ticket_id)
 
 
 @router.post("/{ticket_id}/assign", response_model=TicketOut, summary="Assign inside the department",

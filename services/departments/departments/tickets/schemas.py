@@ -169,6 +169,21 @@ class JointTicketOut(BaseModel):
                                                             "with this reason; the lead decides")
 
 
+class EscalationOut(BaseModel):
+    """One escalation of a missed clock (also announced as `ticket.escalated.v1` on `tickets.escalations`)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"clock": "acknowledge", "round": 0, "level": 1, "due_at": "2026-11-22T08:07:12Z",
+         "escalated_at": "2026-11-22T08:07:14Z", "audit_seq": 2}]})
+
+    clock: str = Field(description="`acknowledge`, `start` or `resolve`")
+    round: int = Field(description="0, +1 per reopen")
+    level: int = Field(description="1: the department's supervisors; 2: the linkage centre")
+    due_at: datetime = Field(description="The due time that was missed")
+    escalated_at: datetime
+    audit_seq: int = Field(description="The audit entry that records it")
+
+
 class FollowUpActor(BaseModel):
     id: str
     name: str

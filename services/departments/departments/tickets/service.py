@@ -23,7 +23,7 @@ from departments.tickets.domain import (
 from departments.tickets.models import FollowUp, ReportTicket, Ticket, TicketAuditEntry, TicketEscalation
 from departments.tickets.repository import TicketFilter, TicketRepository
 from departments.tickets.schemas import (
-    AuditEntryOut, AuditVerification, FollowUpOut, TicketOut, TicketPage,
+    AuditEntryOut, AuditVerification, EscalationOut, FollowUpOut, TicketOut, TicketPage,
 )
 from shared.db import utcnow
 from shared.events import (
@@ -185,6 +185,12 @@ class TicketService:
             return entry
 
         return await self._change(principal, ticket_id, apply)
+
+    async def escalations(self, principal: Principal, ticket_id: str) -> list[EscalationOut]:
+        await self._visible(principal, ticket_id)
+        return [EscalationOut(clock=e.clock, round=e.round, level=e.level, due_at=e.due_at,
+                              escalated_at=e.escalated_at, audit_seq=e.audit_seq)
+                for e in await self.tickets.escalations(ticket_id)]
 
     async def follow_ups(self, principal: Principal, ticket_id: str) -> list[FollowUpOut]:
         await self._visible(principal, ticket_id)
