@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,16 @@ from shared.settings import ServiceSettings
 log = logging.getLogger("linkage.runtime")
 
 
+@dataclass(frozen=True)
+class PeriodicTask:
+    """Work a service does every ``interval_s`` seconds in one transaction of its own (e.g. departments' escalation
+    scheduler): ``run(session)`` returns how many items it handled (the outbox relay is woken when > 0)."""
+
+    name: str
+    interval_s: float
+    run: Callable[[AsyncSession], Awaitable[int]]
+
+
 class Runtime:
     def __init__(self, settings: ServiceSettings, *, migrations: Path, lock_id: int,
                  outbox_model: type[OutboxMixin] | None = None,
@@ -29,7 +40,8 @@ class Runtime:
                  topics: Callable[[Registry], list[str]] | None = None,
                  handler_factory: Callable[["Runtime"], Handler] | None = None,
                  sweeper: Callable[[AsyncSession], Awaitable[int]] | None = None,
-                 registry: Registry | None = None, prefetch: Prefetch | None = None) -> None:
+                 registry: Registry | None = None, prefetch: Prefetch | None = None,
+                 periodic: Sequence[PeriodicTask] = ()) -> None:
         self.settings = settings
         self.registry: Registry = registry or load_registry(settings.registry_file)
         self._migrations = migrations
@@ -41,6 +53,7 @@ class Runtime:
         self._handler_factory = handler_factory
         self._sweeper = sweeper
         self._prefetch = prefetch
+        self.periodic = list(periodic)
         self.engine: AsyncEngine = create_engine(settings.database_url)
         self.sessions: async_sessionmaker[AsyncSession] = session_factory(self.engine)
         self.identity = IdentityStore(settings.auth_database_url)
@@ -69,6 +82,8 @@ class Runtime:
                 self._tasks.append(asyncio.create_task(self.consumer.run(), name="event-consumer"))
         if self._sweeper is not None:
             self._tasks.append(asyncio.create_task(self._sweep_forever(), name="redelivery-sweeper"))
+        for task in self.periodic:
+            self._tasks.append(asyncio.create_task(self._run_forever(task), name=task.name))
         log.info("service started", extra={"database": self.engine.url.get_backend_name(),
                                            "kafka": self.settings.kafka_bootstrap_servers})
 
@@ -92,6 +107,24 @@ class Runtime:
                 raise
             except Exception:
                 log.exception("redelivery sweep failed; will retry")
+
+    async def run_once(self, task: PeriodicTask) -> int:
+        """Run one periodic task once, in its own transaction."""
+        async with self.sessions() as session, session.begin():
+            count = await task.run(session)
+        if count:
+            self.notify_outbox()
+        return count
+
+    async def _run_forever(self, task: PeriodicTask) -> None:
+        while True:
+            await asyncio.sleep(task.interval_s)
+            try:
+                await self.run_once(task)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("periodic task failed; will retry", extra={"task": task.name})
 
     def notify_outbox(self) -> None:
         if self.relay is not None:

@@ -56,6 +56,11 @@ class CommonSettings(BaseSettings):
                     "(doubling per try, at most 10 minutes apart). Covers a broker that lost its data.",
     )
     outbox_poll_interval_s: float = Field(0.5, gt=0, validation_alias=_common("OUTBOX_POLL_INTERVAL_S"))
+    sla_scale: float = Field(
+        1.0, gt=0, le=1000, validation_alias=_common("SLA_SCALE"),
+        description="Multiplies every service-level interval (due times, the level-2 delay), for drills and tests: "
+                    "0.01 turns a 1-minute clock into 0.6 s.",
+    )
 
     @model_validator(mode="after")
     def _production_is_not_embedded(self) -> "CommonSettings":

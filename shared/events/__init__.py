@@ -26,9 +26,12 @@ from shared.events.models import (
     ReportRoutedV1,
     Satisfaction,
     TicketActor,
+    TicketAssistanceRequestedV1,
     TicketClocks,
     TicketDispatchedV1,
     TicketEscalatedV1,
+    TicketReleaseApprovedV1,
+    TicketReleaseRequestedV1,
     TicketRole,
     TicketState,
     TicketStatusChangedV1,
@@ -100,10 +103,23 @@ class ReportFeedbackReceived(Event[ReportFeedbackReceivedV1]):
     type: Literal["report.feedback_received.v1"] = "report.feedback_received.v1"
 
 
+class TicketAssistanceRequested(Event[TicketAssistanceRequestedV1]):
+    type: Literal["ticket.assistance_requested.v1"] = "ticket.assistance_requested.v1"
+
+
+class TicketReleaseRequested(Event[TicketReleaseRequestedV1]):
+    type: Literal["ticket.release_requested.v1"] = "ticket.release_requested.v1"
+
+
+class TicketReleaseApproved(Event[TicketReleaseApprovedV1]):
+    type: Literal["ticket.release_approved.v1"] = "ticket.release_approved.v1"
+
+
 _ALL = (ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved, TicketEscalated,
-        ReportFeedbackReceived)
+        ReportFeedbackReceived, TicketAssistanceRequested, TicketReleaseRequested, TicketReleaseApproved)
 AnyEvent = Annotated[Union[ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved,
-                           TicketEscalated, ReportFeedbackReceived],
+                           TicketEscalated, ReportFeedbackReceived, TicketAssistanceRequested, TicketReleaseRequested,
+                           TicketReleaseApproved],
                      Field(discriminator="type")]
 _any_event: TypeAdapter[Any] = TypeAdapter(AnyEvent)
 EVENT_TYPES: dict[str, type[Event[Any]]] = {
@@ -146,7 +162,9 @@ def _attr_text(value: Any) -> str:
 
 __all__ = [
     "Clock", "REPORTS_FEEDBACK", "ReportFeedbackReceived", "ReportFeedbackReceivedV1", "Satisfaction", "TICKETS_ESCALATIONS",
-    "TicketClocks", "TicketEscalated", "TicketEscalatedV1",
+    "TicketClocks", "TicketEscalated", "TicketEscalatedV1", "TicketAssistanceRequested",
+    "TicketAssistanceRequestedV1", "TicketReleaseRequested", "TicketReleaseRequestedV1", "TicketReleaseApproved",
+    "TicketReleaseApprovedV1",
     "AnyEvent", "Channel", "ContractError", "Event", "EVENT_TYPES", "Location", "Priority", "REPORTS_RECEIVED",
     "REPORTS_ROUTED", "ReportReceived", "ReportReceivedV1", "ReportRouted", "ReportRoutedV1", "TICKETS_EVENTS",
     "TicketActor", "TicketDispatched", "TicketDispatchedV1", "TicketRole", "TicketState", "TicketStatusChanged",

@@ -161,3 +161,41 @@ class ReportFeedbackReceivedV1(_Data):
     lead_department: str | None = None
     actor: TicketActor
     received_at: datetime
+
+
+class TicketAssistanceRequestedV1(_Data):
+    """The lead department asks for another department to assist with the report (``tickets.events``). The router
+    adds it to the report's routing and dispatches a ``ticket.dispatched.v1`` (role ``assisting``) to it."""
+
+    ticket_id: str = Field(description="The lead ticket")
+    report_id: str
+    lead_department: str
+    department: str = Field(description="The department asked to assist")
+    reason: str
+    actor: TicketActor
+    requested_at: datetime
+
+
+class TicketReleaseRequestedV1(_Data):
+    """An assisting department asks the lead to release it from the joint handling (``tickets.events``)."""
+
+    ticket_id: str = Field(description="The assisting department's ticket")
+    report_id: str
+    department: str
+    lead_department: str
+    reason: str
+    actor: TicketActor
+    requested_at: datetime
+
+
+class TicketReleaseApprovedV1(_Data):
+    """The lead released an assisting department (``dept.<code>`` of the assisting department): its ticket is
+    cancelled with the lead's reason."""
+
+    report_id: str
+    department: str = Field(description="The released (assisting) department")
+    lead_ticket_id: str
+    lead_department: str
+    reason: str
+    actor: TicketActor
+    approved_at: datetime

@@ -9,7 +9,7 @@ from departments.settings import DepartmentsSettings
 from departments.tickets.routes import router as tickets_router
 from shared.http import build_app, runtime_lifespan
 from shared.registry import load_registry
-from shared.runtime import Runtime
+from shared.runtime import PeriodicTask, Runtime
 
 DESCRIPTION = """
 Departments is where each city department works the tickets the router dispatches to it: acknowledge, start,
@@ -26,11 +26,14 @@ def create_app(settings: DepartmentsSettings | None = None) -> FastAPI:
     def runtime(app: FastAPI) -> Runtime:
         registry = load_registry(settings.registry_file)
         served = app.state.served_departments = settings.served(registry)  # refuses an unknown department code
+        sla = app.state.sla_policies = settings.sla_policies(registry)
         return Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
                        processed_model=ProcessedEvent, dead_letter_model=DeadLetter, registry=registry,
                        topics=lambda reg: consumers.topics(reg, served),
-                       handler_factory=lambda _rt: consumers.make_handler(settings.redelivery_after_s),
-                       sweeper=consumers.make_sweeper(settings.redelivery_after_s), prefetch=consumers.prefetch)
+                       handler_factory=lambda _rt: consumers.make_handler(settings.redelivery_after_s, sla),
+                       sweeper=consumers.make_sweeper(settings.redelivery_after_s), prefetch=consumers.prefetch,
+                       periodic=[PeriodicTask("escalation-scheduler", settings.escalation_interval_s,
+                                              consumers.make_escalator(settings.redelivery_after_s, sla))])
 
     return build_app(title="Linkage departments", description=DESCRIPTION, version="1.0.0", lifespan=runtime_lifespan(runtime),
                      routers=[tickets_router],

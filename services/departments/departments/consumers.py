@@ -1,5 +1,7 @@
-"""What departments does with the router's events: open a ticket for each ``ticket.dispatched.v1`` on the
-``dept.<code>`` topics of the departments this instance serves, and record intake's receipts (``tickets.receipts``)."""
+"""What departments does with events: open a ticket for each ``ticket.dispatched.v1`` on the ``dept.<code>`` topics
+of the departments this instance serves (and cancel one on ``ticket.release_approved.v1``), record intake's receipts
+(``tickets.receipts``), project every department's ticket states (``tickets.events``) for joint handling, and apply
+citizen feedback (``reports.feedback``) to the report's lead ticket."""
 
 from __future__ import annotations
 
@@ -9,26 +11,40 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from departments.settings import served_departments
+from departments.tickets.clocks import SlaPolicies
 from departments.tickets.repository import TicketRepository
 from departments.tickets.service import TicketService
-from shared.events import TICKETS_RECEIPTS, Event, TicketDispatched, TicketStatusObserved, department_topic
+from shared.events import (
+    REPORTS_FEEDBACK, TICKETS_EVENTS, TICKETS_RECEIPTS, Event, ReportFeedbackReceived, TicketDispatched,
+    TicketReleaseApproved, TicketReleaseRequested, TicketStatusChanged, TicketStatusObserved, department_topic,
+)
 from shared.messaging import Handler
 from shared.registry import Registry
 
 
 def topics(registry: Registry, serve: Sequence[str] | None = None) -> list[str]:
     """``dept.<code>`` for each served department: ``serve`` codes (checked against the registry), or all."""
-    return [department_topic(code) for code in served_departments(registry, serve)] + [TICKETS_RECEIPTS]
+    return [department_topic(code) for code in served_departments(registry, serve)] + [
+        TICKETS_RECEIPTS, TICKETS_EVENTS, REPORTS_FEEDBACK]
 
 
-def make_handler(redelivery_after_s: float) -> Handler:
+def make_handler(redelivery_after_s: float, sla: SlaPolicies | None = None) -> Handler:
     async def handle(session: AsyncSession, event: Event[Any]) -> None:
-        """Open the dispatched ticket (once per report and department); record intake's receipts."""
-        service = TicketService(session, redelivery_after_s=redelivery_after_s)
+        """Open the dispatched ticket (once per report and department); record intake's receipts; keep the joint
+        projection; apply releases and citizen feedback."""
+        service = TicketService(session, redelivery_after_s=redelivery_after_s, sla=sla)
         if isinstance(event, TicketDispatched):
             await service.open_from_dispatch(event)
         elif isinstance(event, TicketStatusObserved):
             await service.record_receipt(event)
+        elif isinstance(event, TicketStatusChanged):
+            await service.project(event)
+        elif isinstance(event, TicketReleaseRequested):
+            await service.project_release_request(event)
+        elif isinstance(event, TicketReleaseApproved):
+            await service.apply_release(event)
+        elif isinstance(event, ReportFeedbackReceived):
+            await service.apply_feedback(event)
 
     return handle
 
@@ -45,3 +61,10 @@ def make_sweeper(redelivery_after_s: float) -> Callable[[AsyncSession], Awaitabl
         return await TicketService(session, redelivery_after_s=redelivery_after_s).reannounce_unconfirmed()
 
     return sweep
+
+
+def make_escalator(redelivery_after_s: float, sla: SlaPolicies) -> Callable[[AsyncSession], Awaitable[int]]:
+    async def escalate(session: AsyncSession) -> int:
+        return await TicketService(session, redelivery_after_s=redelivery_after_s, sla=sla).escalate_due()
+
+    return escalate

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from departments.tickets.clocks import SlaPolicies
 from shared.settings import ServiceSettings
 
 if TYPE_CHECKING:
@@ -16,7 +17,8 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 class DepartmentsSettings(ServiceSettings):
     """Departments' settings: ``LINKAGE_DEPARTMENTS_DATABASE_URL``, ``LINKAGE_DEPARTMENTS_HOST``,
-    ``LINKAGE_DEPARTMENTS_PORT``, ``LINKAGE_DEPARTMENTS_SERVE`` plus the common ``LINKAGE_*`` ones."""
+    ``LINKAGE_DEPARTMENTS_PORT``, ``LINKAGE_DEPARTMENTS_SERVE``, ``LINKAGE_DEPARTMENTS_ESCALATION_INTERVAL_S``,
+    ``LINKAGE_DEPARTMENTS_ESCALATION_LEVEL2_AFTER_S`` plus the common ``LINKAGE_*`` ones."""
 
     model_config = SettingsConfigDict(env_prefix="LINKAGE_DEPARTMENTS_", extra="ignore", populate_by_name=True)
 
@@ -27,6 +29,12 @@ class DepartmentsSettings(ServiceSettings):
         "all", description="Departments whose `dept.<code>` topics this instance consumes: `all`, or department "
                            "codes separated by commas (each must be in the registry).",
         examples=["all", "water,power,gas"])
+    escalation_interval_s: float = Field(
+        5.0, gt=0, le=3600, description="How often the escalation scheduler looks for tickets past a due time "
+                                        "(not scaled by LINKAGE_SLA_SCALE).")
+    escalation_level2_after_s: float = Field(
+        600.0, gt=0, description="How long after a missed due time (level 1, the department's supervisors) a still "
+                                 "unmet clock escalates to level 2 (the linkage centre); scaled by LINKAGE_SLA_SCALE.")
 
     @field_validator("serve")
     @classmethod
@@ -44,6 +52,9 @@ class DepartmentsSettings(ServiceSettings):
     def serve_codes(self) -> tuple[str, ...] | None:
         """The department codes named in ``serve``, or ``None`` for all of the registry's."""
         return None if self.serve == "all" else tuple(self.serve.split(","))
+
+    def sla_policies(self, registry: Registry) -> SlaPolicies:
+        return SlaPolicies.from_registry(registry, scale=self.sla_scale, level2_after_s=self.escalation_level2_after_s)
 
     def served(self, registry: Registry) -> list[str]:
         """The codes this instance serves, checked against the registry (``ValueError`` naming unknown codes)."""

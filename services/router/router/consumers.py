@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from router.routing.classifier import Classifier
 from router.routing.repository import RoutingRepository
 from router.routing.service import RoutingService
-from shared.events import REPORTS_RECEIVED, TICKETS_EVENTS, Event, ReportReceived, TicketStatusChanged
+from shared.events import (
+    REPORTS_RECEIVED, TICKETS_EVENTS, Event, ReportReceived, TicketAssistanceRequested, TicketStatusChanged,
+)
 from shared.messaging import Handler
 from shared.registry import Registry
 
@@ -26,6 +28,8 @@ def make_handler(classifier: Classifier, redelivery_after_s: float) -> Handler:
             await service.route_new_report(event)
         elif isinstance(event, TicketStatusChanged):
             await service.follow_ticket(event)
+        elif isinstance(event, TicketAssistanceRequested):
+            await service.add_assisting(event)
 
     return handle
 

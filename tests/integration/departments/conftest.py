@@ -26,7 +26,7 @@ from sqlalchemy import text
 
 from departments.app import create_app
 from departments.settings import DepartmentsSettings
-from shared.events import Location, TicketDispatched, TicketDispatchedV1
+from shared.events import Location, TicketDispatched, TicketDispatchedV1, from_kafka
 from shared.identity import IdentityStore
 from shared.runtime import Runtime
 
@@ -131,6 +131,15 @@ class Departments:
                               k=report_id)
         return [{"topic": r.topic, "type": r.event_type, "headers": dict(_headers(r.headers)),
                  "data": orjson.loads(r.payload)} for r in rows]
+
+
+    async def outbox_events(self, report_id: str, event_type: str) -> list[tuple[str, Any]]:
+        """This report's outbox rows of one type, parsed back into events exactly as a consumer would: (topic,
+        event). To deliver what this instance published to itself (or to another instance)."""
+        rows = await self.sql("SELECT topic, headers, payload FROM outbox WHERE key = :k AND event_type = :t "
+                              "ORDER BY id", k=report_id, t=event_type)
+        return [(r.topic, from_kafka(r.payload if isinstance(r.payload, bytes) else r.payload.encode(),
+                                     [(k, v.encode()) for k, v in _headers(r.headers)])) for r in rows]
 
 
 def _headers(value: Any) -> list[tuple[str, str]]:

@@ -232,13 +232,14 @@ async def test_the_openapi_document_describes_every_endpoint(service: Department
     spec = (await service.client.get("/openapi.json")).json()
     operations = [(path, method, op) for path, item in spec["paths"].items() if path.startswith("/v1/tickets")
                   for method, op in item.items()]
-    assert len(operations) == 12
+    assert len(operations) == 19
     for path, method, op in operations:
         assert op.get("summary") and op.get("description"), (method, path)
         assert {"401", "403"} <= set(op["responses"]), (method, path)
         if method == "post":
             assert {"404", "409", "422"} <= set(op["responses"]), (method, path)
-    for name in ("TicketOut", "AuditEntryOut", "AuditVerification", "NoteIn", "ResolveIn", "ReasonIn"):
+    for name in ("TicketOut", "AuditEntryOut", "AuditVerification", "NoteIn", "ResolveIn", "ReasonIn", "AssignIn",
+                 "FollowUpIn", "AssistIn", "ReleaseIn", "Clocks", "Escalation", "JointTicketOut", "FollowUpOut", "EscalationOut"):
         assert spec["components"]["schemas"][name].get("examples"), name
 
 

@@ -26,7 +26,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_serving_all_consumes_every_registry_department(registry) -> None:  # type: ignore[no-untyped-def]
     settings = DepartmentsSettings(serve="all")
-    every = [f"dept.{c}" for c in registry.codes()] + ["tickets.receipts"]
+    every = [f"dept.{c}" for c in registry.codes()] + ["tickets.receipts", "tickets.events", "reports.feedback"]
     assert consumers.topics(registry, settings.served(registry)) == every
     assert consumers.topics(registry) == every
 
@@ -36,7 +36,7 @@ def test_a_comma_separated_list_is_parsed_from_the_environment(monkeypatch: pyte
     settings = DepartmentsSettings()
     assert settings.serve_codes == ("water", "power", "gas")
     assert consumers.topics(registry, settings.served(registry)) == ["dept.water", "dept.power", "dept.gas",
-                                                                      "tickets.receipts"]
+                                                                      "tickets.receipts", "tickets.events", "reports.feedback"]
 
 
 def test_an_unknown_department_is_refused_naming_it(registry) -> None:  # type: ignore[no-untyped-def]
@@ -49,3 +49,15 @@ def test_an_unknown_department_is_refused_naming_it(registry) -> None:  # type: 
 def test_malformed_values_are_refused(value: str) -> None:
     with pytest.raises(ValidationError):
         DepartmentsSettings(serve=value)
+
+
+def test_the_sla_scale_defaults_to_one_and_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+    monkeypatch.delenv("LINKAGE_SLA_SCALE", raising=False)
+    assert DepartmentsSettings().sla_scale == 1.0
+    monkeypatch.setenv("LINKAGE_SLA_SCALE", "0.01")
+    assert DepartmentsSettings().sla_scale == 0.01
+    for bad in ("0", "-1", "fast"):
+        monkeypatch.setenv("LINKAGE_SLA_SCALE", bad)
+        with pytest.raises(ValidationError):
+            DepartmentsSettings()

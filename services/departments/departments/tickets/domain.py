@@ -23,7 +23,7 @@ from typing import Literal, get_args
 
 from shared.events import TicketActor, TicketState
 from shared.identity import Principal
-from shared.problems import Conflict
+from shared.problems import Conflict, InvalidInput
 
 Action = Literal["acknowledge", "start", "note", "resolve", "close", "reopen", "transfer", "cancel"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
@@ -57,6 +57,20 @@ TRANSITIONS: Mapping[tuple[TicketState, Action], TicketState] = MappingProxyType
     ("reopened", "note"): "reopened",
 })
 
+RecordAction = Literal["assign", "follow_up", "request_assist", "request_release", "release", "escalate"]
+WORKING: frozenset[TicketState] = frozenset({"new", "acknowledged", "in_progress", "reopened"})
+RECORDS: Mapping[RecordAction, frozenset[TicketState]] = MappingProxyType({
+    "assign": WORKING,
+    "follow_up": frozenset({"new", "acknowledged", "in_progress", "resolved", "closed", "reopened"}),
+    "request_assist": WORKING,
+    "request_release": WORKING,
+    "release": WORKING,
+    "escalate": WORKING,
+})
+"""Actions that leave the state unchanged but are recorded in the audit trail (like ``note``), and the states
+that allow each: assignment inside the department, follow-up calls, asking for (or to be released from) joint
+handling, and the scheduler's escalations."""
+
 FINAL_STATES: frozenset[TicketState] = frozenset({"closed", "transferred", "cancelled"})
 """No work happens in these states (a closed ticket can still be reopened and noted)."""
 
@@ -64,6 +78,25 @@ FINAL_STATES: frozenset[TicketState] = frozenset({"closed", "transferred", "canc
 def allowed_actions(state: str) -> list[Action]:
     """The actions the table allows in ``state``, in lifecycle order."""
     return [action for action in ACTIONS if (state, action) in TRANSITIONS]
+
+
+GENERAL_OUTCOMES: tuple[str, ...] = ("resolved", "explained", "referred", "no_action_needed")
+DEPARTMENT_OUTCOMES: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "mediation": ("agreement", "no_agreement", "referred"),
+})
+"""Resolution outcome codes: a department's own list where it has one (people's mediation: agreement reached, no
+agreement, referred to court or arbitration), otherwise the general list."""
+
+
+def outcomes_for(department: str) -> tuple[str, ...]:
+    return DEPARTMENT_OUTCOMES.get(department, GENERAL_OUTCOMES)
+
+
+def check_outcome(department: str, outcome: str | None) -> None:
+    if outcome is not None and outcome not in outcomes_for(department):
+        raise InvalidInput(f"{outcome!r} is not a resolution outcome of {department}; use one of: "
+                           f"{', '.join(outcomes_for(department))}.",
+                           errors=[{"field": "outcome", "message": f"one of {list(outcomes_for(department))}"}])
 
 
 class IllegalTransition(Conflict):
@@ -77,6 +110,24 @@ class IllegalTransition(Conflict):
         super().__init__(
             f"Cannot {action} a ticket that is {state}; allowed now: {', '.join(allowed) or 'nothing'}.",
             state=state, action=action, allowed_actions=allowed)
+
+
+class NotAllowedNow(Conflict):
+    """A recorded action (assignment, follow-up, joint-handling request) the ticket's state does not allow (409)."""
+
+    slug = "not-allowed-now"
+    title = "Not allowed in the ticket's current state"
+
+    def __init__(self, state: str, action: str, allowed_states: frozenset[str]) -> None:
+        super().__init__(f"Cannot {action.replace('_', ' ')} on a ticket that is {state}; only when "
+                         f"{', '.join(sorted(allowed_states))}.", state=state, action=action,
+                         allowed_states=sorted(allowed_states))
+
+
+def check_record(state: str, action: RecordAction) -> None:
+    """:class:`NotAllowedNow` unless ``state`` allows the recorded ``action``."""
+    if state not in RECORDS[action]:
+        raise NotAllowedNow(state, action, RECORDS[action])
 
 
 def next_state(state: TicketState, action: Action) -> TicketState:
@@ -106,3 +157,5 @@ class Actor:
 
 SYSTEM_ROUTER = Actor(id="system:router", name="router", role="system")
 """The actor of a ticket's creation: the router's dispatch."""
+SYSTEM_SLA = Actor(id="system:sla", name="service-level scheduler", role="system")
+"""The actor of escalations."""

@@ -8,10 +8,13 @@ from datetime import datetime
 
 import orjson
 from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from departments.tickets.audit import AuditEntry
-from departments.tickets.models import Ticket, TicketAuditEntry
+from departments.tickets.clocks import RUNNING_IN
+from departments.tickets.models import FollowUp, ReportTicket, Ticket, TicketAuditEntry, TicketEscalation
 from shared.db import in_session
 from shared.problems import InvalidInput
 
@@ -21,6 +24,9 @@ class TicketFilter:
     department: str | None = None
     status: str | None = None
     report_id: str | None = None
+    escalated: bool | None = None
+    overdue: bool | None = None
+    now: datetime | None = None
 
 
 def encode_cursor(ticket: Ticket) -> str:
@@ -78,6 +84,11 @@ class TicketRepository:
             query = query.where(Ticket.status == flt.status)
         if flt.report_id:
             query = query.where(Ticket.report_id == flt.report_id)
+        if flt.escalated is not None:
+            query = query.where(Ticket.escalation_level >= 1 if flt.escalated else Ticket.escalation_level == 0)
+        if flt.overdue is not None and flt.now is not None:
+            overdue = overdue_clause(flt.now)
+            query = query.where(overdue if flt.overdue else ~overdue)
         if cursor:
             created, ticket_id = decode_cursor(cursor)
             query = query.where(or_(Ticket.created_at < created,
@@ -94,11 +105,89 @@ class TicketRepository:
             .limit(limit).with_for_update(skip_locked=True))).all())
 
     async def last_state_change(self, ticket_id: str) -> TicketAuditEntry | None:
+        """The latest entry that changed the state (creation included; notes, assignments, escalations … keep it)."""
         return await self.session.scalar(
-            select(TicketAuditEntry).where(TicketAuditEntry.ticket_id == ticket_id, TicketAuditEntry.action != "note")
+            select(TicketAuditEntry).where(
+                TicketAuditEntry.ticket_id == ticket_id,
+                or_(TicketAuditEntry.from_state.is_(None), TicketAuditEntry.from_state != TicketAuditEntry.to_state))
             .order_by(TicketAuditEntry.seq.desc()).limit(1))
+
+    # --- escalation -----------------------------------------------------------------------------------------
+
+    async def due_for_escalation(self, now: datetime, *, limit: int) -> list[Ticket]:
+        """Tickets with an escalation due, locked; on PostgreSQL rows another scheduler holds are skipped (it is
+        escalating them), so several instances share the work without doing any of it twice."""
+        return list((await self.session.scalars(
+            select(Ticket).where(Ticket.next_escalation_at <= now).order_by(Ticket.next_escalation_at)
+            .limit(limit).with_for_update(skip_locked=True).execution_options(populate_existing=True))).all())
+
+    def add_escalation(self, escalation: TicketEscalation) -> None:
+        self.session.add(escalation)
+
+    async def escalations(self, ticket_id: str) -> list[TicketEscalation]:
+        return list((await self.session.scalars(
+            select(TicketEscalation).where(TicketEscalation.ticket_id == ticket_id)
+            .order_by(TicketEscalation.id))).all())
+
+    # --- follow-up calls --------------------------------------------------------------------------------------
+
+    def add_follow_up(self, follow_up: FollowUp) -> None:
+        self.session.add(follow_up)
+
+    async def follow_ups(self, ticket_id: str) -> list[FollowUp]:
+        return list((await self.session.scalars(
+            select(FollowUp).where(FollowUp.ticket_id == ticket_id).order_by(FollowUp.id))).all())
+
+    # --- citizen feedback -------------------------------------------------------------------------------------
+
+    async def lead_ticket_for_update(self, report_id: str, lead_department: str | None) -> Ticket | None:
+        """The report's current lead ticket held here (not a lead that handed the matter back), locked."""
+        query = select(Ticket).where(Ticket.report_id == report_id, Ticket.role == "lead",
+                                     Ticket.status.not_in(("transferred", "cancelled")))
+        if lead_department:
+            query = query.where(Ticket.department == lead_department)
+        return await self.session.scalar(query.order_by(Ticket.created_at.desc()).limit(1).with_for_update())
+
+    async def find_for_update(self, report_id: str, department: str) -> Ticket | None:
+        return await self.session.scalar(
+            select(Ticket).where(Ticket.report_id == report_id, Ticket.department == department).with_for_update())
+
+    # --- the joint-handling projection (every department's tickets, from tickets.events) -----------------------
+
+    async def project(self, *, report_id: str, department: str, ticket_id: str, role: str, state: str,
+                      sequence: int, at: datetime) -> None:
+        """Upsert a ticket's state into the projection; an older sequence never overwrites a newer one."""
+        values = dict(report_id=report_id, department=department, ticket_id=ticket_id, role=role, state=state,
+                      sequence=sequence, updated_at=at)
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(ReportTicket).values(**values)
+        excluded = stmt.excluded
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["report_id", "department"],
+            set_={"ticket_id": excluded.ticket_id, "role": excluded.role, "state": excluded.state,
+                  "sequence": excluded.sequence, "updated_at": excluded.updated_at},
+            where=or_(ReportTicket.ticket_id != excluded.ticket_id, ReportTicket.sequence < excluded.sequence))
+        await self.session.execute(stmt)
+
+    async def project_release_request(self, report_id: str, department: str, reason: str | None) -> None:
+        row = await self.session.get(ReportTicket, (report_id, department), with_for_update=True)
+        if row is not None and row.state not in ("transferred", "cancelled", "closed"):
+            row.release_requested = reason
+
+    async def report_tickets(self, report_id: str) -> list[ReportTicket]:
+        return list((await self.session.scalars(
+            select(ReportTicket).where(ReportTicket.report_id == report_id)
+            .order_by(ReportTicket.role.desc(), ReportTicket.department))).all())
 
     async def audit_trail(self, ticket_id: str) -> list[TicketAuditEntry]:
         return list((await self.session.scalars(
             select(TicketAuditEntry).where(TicketAuditEntry.ticket_id == ticket_id)
             .order_by(TicketAuditEntry.seq))).all())
+
+
+def overdue_clause(now: datetime):  # type: ignore[no-untyped-def]
+    """SQL for "a clock whose step is still to be done is past its due time" (the state says which steps are left:
+    see ``clocks.RUNNING_IN``)."""
+    return or_(*(and_(Ticket.status.in_(sorted(RUNNING_IN[clock])), column <= now)
+                 for clock, column in (("acknowledge", Ticket.acknowledge_due_at), ("start", Ticket.start_due_at),
+                                       ("resolve", Ticket.resolve_due_at))))

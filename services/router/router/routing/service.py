@@ -14,7 +14,7 @@ from router.routing.repository import RoutingRepository
 from shared.db import utcnow
 from shared.events import (
     REPORTS_ROUTED, Location, ReportReceived, ReportRouted, ReportRoutedV1, TicketDispatched, TicketDispatchedV1,
-    TicketStatusChanged, department_topic,
+    TicketAssistanceRequested, TicketStatusChanged, department_topic,
 )
 from shared.messaging import Outbox, PermanentError
 from shared.messaging.redelivery import next_attempt
@@ -67,6 +67,36 @@ class RoutingService:
         routing.confirm(data.department)
         if data.to_state == "transferred":
             await self._reroute_after_transfer(routing, event)
+
+    async def add_assisting(self, event: TicketAssistanceRequested) -> None:
+        """The lead department asked for another department to assist: add it to the routing as assisting (a new
+        attempt) and dispatch its ticket on ``dept.<code>`` like any dispatch. A department the report already has,
+        or had (one that refused it too), gets nothing new."""
+        data = event.data
+        routing = await self.routings.get_for_update(data.report_id)
+        if routing is None:
+            raise PermanentError(f"assistance requested for a report this router never routed: {data.report_id}")
+        if data.department in routing.departments or data.department in routing.dispatched:
+            log.info("assistance requested from a department the report already has",
+                     extra={"department": data.department, "lead": data.lead_department})
+            return
+        now = utcnow()
+        plan = Plan(routing.attempt + 1, routing.lead, [*routing.departments, data.department], [data.department])
+        routing.attempt, routing.departments = plan.attempt, plan.departments
+        routing.dispatched = [*routing.dispatched, data.department]
+        routing.police = "police" in plan.departments
+        routing.decided_at = now
+        trigger = f"assistance requested by {data.lead_department}: {data.reason}"[:200]
+        self.routings.add_attempt(RoutingAttempt(
+            report_id=routing.report_id, attempt=plan.attempt, trigger=trigger, police=routing.police,
+            lead=plan.lead, departments=plan.departments, dispatched=plan.dispatch, priority=routing.priority,
+            confidence=routing.confidence, explanation=routing.explanation, classifier=routing.classifier,
+            decided_at=now))
+        self._dispatch(routing, data.department, plan.attempt, now)
+        routing.next_redispatch_at = next_attempt(now, 0, self.redelivery_after_s)
+        routing.redispatch_count = 1
+        self._announce_decision(routing, plan, now)
+        log.info("assisting department added", extra={"department": data.department, "attempt": plan.attempt})
 
     async def redispatch_unconfirmed(self, *, limit: int = 200) -> int:
         """End-to-end confirmation of the router → departments hop: dispatch again (fresh event ids, same content)
