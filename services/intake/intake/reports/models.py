@@ -212,7 +212,8 @@ class ReportTicket(Base):
     service-level clocks, outcome, the report's received time for the time-range filter)."""
 
     __tablename__ = "report_tickets"
-    __table_args__ = (Index("ix_report_tickets_received_department", "report_received_at", "department"),)
+    __table_args__ = (Index("ix_report_tickets_received_department", "report_received_at", "department"),
+                      Index("ix_report_tickets_department_received", "department", "report_received_at"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
@@ -264,7 +265,8 @@ class Feedback(Base):
     """One call-back to the caller after the report was closed (回访). Every call-back is its own record."""
 
     __tablename__ = "feedback"
-    __table_args__ = (Index("ix_feedback_received_lead", "report_received_at", "lead_department"),)
+    __table_args__ = (Index("ix_feedback_received_lead", "report_received_at", "lead_department"),
+                      Index("ix_feedback_lead_received", "lead_department", "report_received_at"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)

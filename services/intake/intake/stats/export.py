@@ -55,6 +55,7 @@ def to_csv(stats: Stats) -> str:
         add(f"{name}.count", d.count)
         add(f"{name}.median_s", d.median_s)
         add(f"{name}.p90_s", d.p90_s)
+        add(f"{name}.estimated", str(d.estimated).lower())
     add("mediation.tickets", stats.mediation.tickets)
     for outcome, n in stats.mediation.outcomes.items():
         add("mediation.outcome", n, key=outcome)

@@ -52,10 +52,10 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _durations(count: int, median: float | None, p90: float | None) -> Durations:
+def _durations(count: int, median: float | None, p90: float | None, estimated: bool) -> Durations:
     """Rounded to milliseconds (the backends' float arithmetic differs in the last digits)."""
     return Durations(count=count, median_s=None if median is None else round(median, 3),
-                     p90_s=None if p90 is None else round(p90, 3))
+                     p90_s=None if p90 is None else round(p90, 3), estimated=estimated)
 
 
 def _clock(on_time: int, late: int, overdue: int) -> ClockStats:
@@ -80,8 +80,9 @@ class StatsService:
         await self.stats.prepare()
         reports = await self.stats.report_counts(w)
         groups = await self.stats.ticket_groups(w, now)
-        ack = await self.stats.durations(w, "acknowledge_s")
-        res = await self.stats.durations(w, "resolve_s")
+        acknowledged, resolved = sum(g.acknowledged for g in groups), sum(g.resolved for g in groups)
+        pct = await self.stats.percentiles(w, {"acknowledge_s": acknowledged, "resolve_s": resolved})
+        ack, res = (acknowledged, *pct["acknowledge_s"]), (resolved, *pct["resolve_s"])
         mediation_tickets, outcomes = await self.stats.mediation_outcomes(w)
         feedback = await self.stats.feedback_counts(w)
 

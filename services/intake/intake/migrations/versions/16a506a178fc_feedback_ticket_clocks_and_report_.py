@@ -34,6 +34,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('feedback', schema=None) as batch_op:
         batch_op.create_index('ix_feedback_received_lead', ['report_received_at', 'lead_department'], unique=False)
+        batch_op.create_index('ix_feedback_lead_received', ['lead_department', 'report_received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_report_id'), ['report_id'], unique=False)
 
     with op.batch_alter_table('report_tickets', schema=None) as batch_op:
@@ -53,6 +54,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('acknowledge_s', sa.Float(), nullable=True))
         batch_op.add_column(sa.Column('resolve_s', sa.Float(), nullable=True))
         batch_op.create_index('ix_report_tickets_received_department', ['report_received_at', 'department'], unique=False)
+        batch_op.create_index('ix_report_tickets_department_received', ['department', 'report_received_at'], unique=False)
 
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.add_column(sa.Column('lead_department', sa.String(length=32), nullable=True))
@@ -81,6 +83,7 @@ def downgrade() -> None:
         batch_op.drop_column('lead_department')
 
     with op.batch_alter_table('report_tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_tickets_department_received')
         batch_op.drop_index('ix_report_tickets_received_department')
         batch_op.drop_column('resolve_s')
         batch_op.drop_column('acknowledge_s')
@@ -101,6 +104,7 @@ def downgrade() -> None:
     with op.batch_alter_table('feedback', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_feedback_report_id'))
         batch_op.drop_index('ix_feedback_received_lead')
+        batch_op.drop_index('ix_feedback_lead_received')
 
     op.drop_table('feedback')
     # ### end Alembic commands ###
