@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, select, tablesample, text
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, tablesample, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.reports.models import Feedback, Report, ReportDepartment, ReportTicket
@@ -57,6 +57,7 @@ class TicketGroup:
     clocks: dict[str, tuple[int, int, int]]
     acknowledged: int = 0  # tickets with an acknowledge duration
     resolved: int = 0  # tickets with a resolve duration
+    outcome: str | None = None  # the resolution outcome (kept for mediation tickets only)
 
 
 class StatsRepository:
@@ -88,24 +89,26 @@ class StatsRepository:
         return ReportCounts(*(int(v or 0) for v in row))
 
     async def ticket_groups(self, w: Window, now: datetime) -> list[TicketGroup]:
-        """One scan: tickets per (department, priority, state) with their clocks' on time / late / overdue counts
-        and how many have an acknowledge and a resolve duration."""
+        """One scan: tickets per (department, priority, state, and for mediation outcome) with their clocks' on
+        time / late / overdue counts and how many have an acknowledge and a resolve duration."""
         t = ReportTicket
         columns: list[Any] = [func.count(), func.count(t.acknowledge_s), func.count(t.resolve_s)]
         for clock in ("acknowledge", "start", "resolve"):
             on_time, due = getattr(t, f"{clock}_on_time"), getattr(t, f"{clock}_due_at")
             columns += [func.count().filter(on_time.is_(True)), func.count().filter(on_time.is_(False)),
                         func.count().filter(and_(on_time.is_(None), due < now))]
-        query = _tickets(select(t.department, t.priority, t.status, *columns), w).group_by(
-            t.department, t.priority, t.status)
+        # the outcome only for mediation tickets (others' outcomes would only multiply the groups)
+        outcome = case((t.department == MEDIATION, t.outcome), else_=None).label("outcome")
+        query = _tickets(select(t.department, t.priority, t.status, outcome, *columns), w).group_by(
+            t.department, t.priority, t.status, outcome)
         groups = []
         for row in (await self.session.execute(query)).all():
-            department, priority, state, count, acknowledged, resolved, *values = row
+            department, priority, state, outcome_code, count, acknowledged, resolved, *values = row
             inactive = state in INACTIVE  # a transferred or cancelled ticket is not overdue
             clocks = {clock: (int(values[3 * i]), int(values[3 * i + 1]), 0 if inactive else int(values[3 * i + 2]))
                       for i, clock in enumerate(("acknowledge", "start", "resolve"))}
             groups.append(TicketGroup(department, priority, state, int(count), clocks, int(acknowledged),
-                                      int(resolved)))
+                                      int(resolved), outcome_code))
         return groups
 
     async def percentiles(self, w: Window, counts: dict[str, int]) -> dict[str, tuple[float | None, float | None, bool]]:
@@ -155,14 +158,6 @@ class StatsRepository:
         if len(values) == 1 or position == low:
             return float(values[0])
         return float(values[0] + (values[1] - values[0]) * (position - low))
-
-    async def mediation_outcomes(self, w: Window) -> tuple[int, dict[str, int]]:
-        t = ReportTicket
-        if w.department not in (None, MEDIATION):
-            return 0, {}
-        rows = (await self.session.execute(_tickets(select(t.outcome, func.count()), Window(w.start, w.end, MEDIATION))
-                                           .group_by(t.outcome))).all()
-        return sum(int(n) for _, n in rows), {str(o): int(n) for o, n in rows if o is not None}
 
     async def feedback_counts(self, w: Window) -> dict[str, int]:
         f = Feedback

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake.stats.repository import StatsRepository, TicketGroup, Window
+from intake.stats.repository import MEDIATION, StatsRepository, TicketGroup, Window
 from intake.stats.schemas import (
     CLOCKS, ClockStats, DepartmentTickets, Durations, FeedbackStats, Mediation, OnTime, OnTimeGroup, Stats, Tickets,
 )
@@ -83,9 +83,13 @@ class StatsService:
         acknowledged, resolved = sum(g.acknowledged for g in groups), sum(g.resolved for g in groups)
         pct = await self.stats.percentiles(w, {"acknowledge_s": acknowledged, "resolve_s": resolved})
         ack, res = (acknowledged, *pct["acknowledge_s"]), (resolved, *pct["resolve_s"])
-        mediation_tickets, outcomes = await self.stats.mediation_outcomes(w)
         feedback = await self.stats.feedback_counts(w)
 
+        mediation = [g for g in groups if g.department == MEDIATION]
+        outcomes: dict[str, int] = defaultdict(int)
+        for g in mediation:
+            if g.outcome is not None:
+                outcomes[g.outcome] += g.count
         by_department: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         by_state: dict[str, int] = defaultdict(int)
         per_group: dict[tuple[str, str | None], list[TicketGroup]] = defaultdict(list)
@@ -109,7 +113,7 @@ class StatsService:
             disposed=reports.disposed, disposal_rate=_rate(reports.disposed, reports.received),
             tickets=tickets, on_time=_on_time(groups), on_time_by_department=on_time_groups,
             time_to_acknowledge=_durations(*ack), time_to_resolve=_durations(*res),
-            mediation=Mediation(tickets=mediation_tickets, outcomes=dict(sorted(outcomes.items()))),
+            mediation=Mediation(tickets=sum(g.count for g in mediation), outcomes=dict(sorted(outcomes.items()))),
             feedback=FeedbackStats(count=count, satisfied=feedback.get("satisfied", 0),
                                    basically_satisfied=feedback.get("basically_satisfied", 0),
                                    dissatisfied=feedback.get("dissatisfied", 0)),
