@@ -319,3 +319,16 @@ async def test_openapi_documents_json_and_csv_for_stats(intake: Intake) -> None:
     content = spec["paths"]["/v1/stats"]["get"]["responses"]["200"]["content"]
     assert {"application/json", "text/csv"} <= set(content)
     assert "/v1/reports/{report_id}/feedback" in spec["paths"]
+
+
+async def test_a_step_skipped_on_a_resolved_ticket_is_not_overdue(intake: Intake) -> None:
+    report_id = await intake.file(text="路灯不亮")
+    await intake.route(report_id, ["power"], police=False, priority="P3")
+    await intake.ticket(report_id, "tpw", "power", 1, "created", "new", priority="P3", clocks=clocks("P3", T0))
+    before = (await intake.get("/v1/stats", params={"department": "power"})).json()["on_time"]
+    assert before["start"] == {"on_time": 0, "late": 0, "overdue": 1, "rate": 0.0}  # T0 is long past
+    await intake.ticket(report_id, "tpw", "power", 2, "resolve", "resolved", priority="P3",
+                        clocks=clocks("P3", T0, ack_s=30, resolve_s=600))  # resolved without "start"
+    after = (await intake.get("/v1/stats", params={"department": "power"})).json()["on_time"]
+    assert after["start"] == {"on_time": 0, "late": 0, "overdue": 0, "rate": None}
+    assert after["resolve"] == {"on_time": 1, "late": 0, "overdue": 0, "rate": 1.0}

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.reports.models import Feedback, Report, ReportDepartment, ReportTicket
 
-INACTIVE = ("transferred", "cancelled")
+OPEN_STATES = ("new", "acknowledged", "in_progress", "reopened")  # only these can be overdue
 DISPOSED = ("resolved", "closed")
 MEDIATION = "mediation"
 EXACT_LIMIT = 200_000  # percentiles over more values than this are estimated from a sample (PostgreSQL)
@@ -104,8 +104,8 @@ class StatsRepository:
         groups = []
         for row in (await self.session.execute(query)).all():
             department, priority, state, outcome_code, count, acknowledged, resolved, *values = row
-            inactive = state in INACTIVE  # a transferred or cancelled ticket is not overdue
-            clocks = {clock: (int(values[3 * i]), int(values[3 * i + 1]), 0 if inactive else int(values[3 * i + 2]))
+            open_ = state in OPEN_STATES  # a resolved, closed, transferred or cancelled ticket is not overdue
+            clocks = {clock: (int(values[3 * i]), int(values[3 * i + 1]), int(values[3 * i + 2]) if open_ else 0)
                       for i, clock in enumerate(("acknowledge", "start", "resolve"))}
             groups.append(TicketGroup(department, priority, state, int(count), clocks, int(acknowledged),
                                       int(resolved), outcome_code))

@@ -16,7 +16,8 @@ class ClockStats(BaseModel):
 
     on_time: int = Field(description="The step happened before it was due", examples=[930])
     late: int = Field(description="The step happened after it was due", examples=[50])
-    overdue: int = Field(description="Not done yet and already past due (active tickets only)", examples=[20])
+    overdue: int = Field(description="Not done yet and already past due (open tickets only: new, acknowledged, "
+                         "in_progress, reopened)", examples=[20])
     rate: float | None = Field(description="on_time ÷ (on_time + late + overdue); `null` when nothing counts",
                                examples=[0.93])
 
