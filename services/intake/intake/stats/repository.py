@@ -23,7 +23,7 @@ from intake.reports.models import Feedback, Report, ReportDepartment, ReportTick
 OPEN_STATES = ("new", "acknowledged", "in_progress", "reopened")  # only these can be overdue
 DISPOSED = ("resolved", "closed")
 MEDIATION = "mediation"
-EXACT_LIMIT = 200_000  # percentiles over more values than this are estimated from a sample (PostgreSQL)
+EXACT_LIMIT = 100_000  # percentiles over more values than this are estimated from a sample (PostgreSQL)
 SAMPLE_SEED = 7
 
 

@@ -40,8 +40,9 @@ class Durations(BaseModel):
     count: int = Field(examples=[980])
     median_s: float | None = Field(examples=[42.0])
     p90_s: float | None = Field(examples=[170.5])
-    estimated: bool = Field(False, description="`true` when over 200,000 values: the percentiles come from a "
-                            "random sample of about 200,000 (PostgreSQL), typically within 1 % of the exact ones")
+    estimated: bool = Field(False, description="`true` when over 100,000 values: the percentiles come from a "
+                            "random sample of table blocks holding about 100,000 of them (PostgreSQL), within about "
+                            "1–2 % of the exact ones")
 
 
 class DepartmentTickets(BaseModel):
