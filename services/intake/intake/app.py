@@ -6,14 +6,17 @@ from fastapi import FastAPI
 from intake import consumers
 from intake.db import LOCK_ID, MIGRATIONS, DeadLetter, OutboxMessage, ProcessedEvent
 from intake.reports.routes import router as reports_router
+from intake.stats.routes import router as stats_router
 from intake.settings import IntakeSettings
 from shared.http import build_app, runtime_lifespan
 from shared.runtime import Runtime
 
 DESCRIPTION = """
 Intake is where call-centre integrations (110, 12345, web, app, SMS, grid workers) file citizen reports and follow
-them to the end. Every endpoint but `/healthz` and `/readyz` needs `Authorization: Bearer <api key>` of role
-`call_centre`, `centre_operator` or `admin`. Errors are RFC 9457 problem details.
+them to the end, and where the linkage centre reads its statistics (intake follows every report, routing decision,
+ticket state and call-back). Every endpoint but `/healthz` and `/readyz` needs `Authorization: Bearer <api key>`:
+reports take `call_centre`, `centre_operator` or `admin`; statistics `centre_operator`, `admin` or a
+`department_supervisor` (own department). Errors are RFC 9457 problem details.
 """
 
 
@@ -27,6 +30,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
                        sweeper=consumers.make_sweeper(settings.redelivery_after_s))
 
     return build_app(title="Linkage intake", description=DESCRIPTION, version="1.0.0", lifespan=runtime_lifespan(runtime),
-                     routers=[reports_router],
+                     routers=[reports_router, stats_router],
                      tags=[{"name": "reports", "description": "File citizen reports and follow them"},
+                           {"name": "stats", "description": "Figures for the linkage centre (JSON or CSV)"},
                            {"name": "health", "description": "Liveness and readiness"}])

@@ -2,6 +2,8 @@
 
 The report's status is derived from its tickets (one per department): it is ``resolved`` when all its active tickets
 are resolved (or closed) and ``closed`` when all are closed. Transferred and cancelled tickets no longer count.
+A dissatisfied call-back (:class:`Feedback`) makes a closed report ``reopened`` at once; when the lead department's
+ticket reopens (its event arrives), the status follows the tickets again (``in_progress``).
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from intake.db import Base
+from shared.events import TicketClocks
 from shared.db import UTCDateTime, utcnow
 from shared.messaging.models import BigIntPK
 
-ReportStatus = Literal["received", "routed", "acknowledged", "in_progress", "resolved", "closed"]
+ReportStatus = Literal["received", "routed", "acknowledged", "in_progress", "resolved", "closed", "reopened"]
 INACTIVE_TICKET_STATES = frozenset({"transferred", "cancelled"})
 
 
 class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (Index("ix_reports_created_at_id", "created_at", "id"),)
+    # created_at is when intake received the report: the statistics' time axis (ix_reports_created_at_id serves it)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
@@ -43,6 +47,13 @@ class Report(Base):
     next_announce_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, nullable=True, index=True, doc="When to announce the report again unless routed by then")
     filed_by: Mapped[str] = mapped_column(String(36))
+    lead_department: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    joint: Mapped[bool | None] = mapped_column(Boolean, nullable=True, doc="Routed to more than one department")
+    resolved_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True, doc="When the report first became resolved or closed")
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reopen_pending: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0", doc="Dissatisfied call-back; the lead ticket has not reopened yet")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -53,6 +64,9 @@ class Report(Base):
     timeline: Mapped[list[TimelineEntry]] = relationship(
         back_populates="report", lazy="raise", order_by="[TimelineEntry.at, TimelineEntry.id]",
         cascade="all, delete-orphan")
+    feedback: Mapped[list[Feedback]] = relationship(
+        lazy="raise", order_by="[Feedback.received_at, Feedback.id]", cascade="all, delete-orphan",
+        passive_deletes=True)
 
     # --- domain behaviour -------------------------------------------------------------------------------------
 
@@ -80,6 +94,7 @@ class Report(Base):
         self.routing_attempt = attempt
         self.next_announce_at = None  # confirmed: the router has it
         self.police, self.priority = police, priority
+        self.lead_department, self.joint = lead, len(departments) > 1
         self.departments = [ReportDepartment(department=code, role="lead" if code == lead else "assisting",
                                              position=i) for i, code in enumerate(departments)]
         assisting = [c for c in departments if c != lead]
@@ -94,16 +109,26 @@ class Report(Base):
         return True
 
     def apply_ticket_change(self, *, ticket_id: str, department: str, role: str, sequence: int, action: str,
-                            to_state: str, reason: str | None, at: datetime) -> bool:
-        """Follow one ticket's state; an older change than the one already known is ignored."""
+                            to_state: str, reason: str | None, at: datetime, priority: str | None = None,
+                            clocks: TicketClocks | None = None, outcome: str | None = None) -> bool:
+        """Follow one ticket's state (and, from events 1.1 on, its priority, clocks and outcome); an older change
+        than the one already known is ignored."""
         ticket = next((t for t in self.tickets if t.id == ticket_id), None)
         if ticket is None:
             ticket = ReportTicket(id=ticket_id, department=department, role=role, status=to_state, sequence=0,
-                                  created_at=at)
+                                  created_at=at, report_received_at=self.created_at, reopen_count=0)
             self.tickets.append(ticket)
         if sequence <= ticket.sequence:
             return False
         ticket.sequence, ticket.status, ticket.role, ticket.updated_at = sequence, to_state, role, at
+        ticket.follow(priority=priority or ticket.priority or self.priority, clocks=clocks, outcome=outcome)
+        answered = False
+        if self.reopen_pending and (role == "lead" or department == self.lead_department) and to_state != "closed":
+            self.reopen_pending, answered = False, True  # the lead department reopened it after the call-back
+        if action == "reopen":
+            ticket.reopen_count = (ticket.reopen_count or 0) + 1
+            if not answered:  # a reopen the call-back did not ask for (that one is counted already)
+                self.reopen_count = (self.reopen_count or 0) + 1
         past = {"created": "ticket created", "acknowledge": "acknowledged", "start": "handling started",
                 "resolve": "resolved", "close": "closed", "reopen": "reopened", "transfer": "transferred back",
                 "cancel": "cancelled"}.get(action, action)
@@ -112,14 +137,41 @@ class Report(Base):
         self._recompute_status(at)
         return True
 
+    def receive_feedback(self, *, feedback_id: str, satisfaction: str, comment: str | None, actor_id: str,
+                         actor_name: str, actor_role: str, at: datetime) -> Feedback:
+        """The caller's call-back (回访) on a closed report. Dissatisfied reopens the report at once (the lead
+        department's ticket reopens when its department consumes the feedback event)."""
+        if self.status != "closed":
+            raise ReportNotClosed(self.status)
+        reopen = satisfaction == "dissatisfied"
+        feedback = Feedback(id=feedback_id, report_id=self.id, satisfaction=satisfaction, comment=comment,
+                            reopen=reopen, lead_department=self.lead_department, actor_id=actor_id,
+                            actor_name=actor_name, actor_role=actor_role, received_at=at,
+                            report_received_at=self.created_at)
+        label = satisfaction.replace("_", " ")
+        self.record("feedback", at, f"feedback: {label}" + (f" — {comment}" if comment else "")
+                    + f" (by {actor_name})")
+        if reopen:
+            self.reopen_pending = True
+            self.reopen_count = (self.reopen_count or 0) + 1
+            self._recompute_status(at)
+            self.record("report_reopened", at, f"report reopened: the caller is dissatisfied; lead "
+                        f"{self.lead_department or 'department'} asked to reopen its ticket",
+                        department=self.lead_department)
+        return feedback
+
     def _recompute_status(self, at: datetime) -> None:
         before = self.status
         self.status = self.derived_status()
         self.updated_at = at
         if self.status != before and self.status in ("resolved", "closed"):
+            if self.resolved_at is None:
+                self.resolved_at = at
             self.record(f"report_{self.status}", at, f"report {self.status}: every department has {self.status} it")
 
     def derived_status(self) -> ReportStatus:
+        if self.reopen_pending:
+            return "reopened"
         active = [t.status for t in self.tickets if t.status not in INACTIVE_TICKET_STATES]
         if not active:
             return "routed" if self.routing_attempt > 0 else "received"
@@ -132,6 +184,14 @@ class Report(Base):
         if any(s == "acknowledged" for s in active):
             return "acknowledged"
         return "routed"
+
+
+class ReportNotClosed(Exception):
+    """Feedback is taken only on a closed report."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class ReportDepartment(Base):
@@ -148,7 +208,12 @@ class ReportDepartment(Base):
 
 
 class ReportTicket(Base):
+    """Intake's projection of one department's ticket: its state, and what the statistics need (priority,
+    service-level clocks, outcome, the report's received time for the time-range filter)."""
+
     __tablename__ = "report_tickets"
+    __table_args__ = (Index("ix_report_tickets_received_department", "report_received_at", "department"),
+                      Index("ix_report_tickets_department_received", "department", "report_received_at"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
@@ -158,8 +223,62 @@ class ReportTicket(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    report_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    priority: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    acknowledge_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    start_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolve_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    acknowledge_on_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    start_on_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    resolve_on_time: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    acknowledge_s: Mapped[float | None] = mapped_column(
+        Float, nullable=True, doc="Seconds from the ticket's creation to its acknowledgement")
+    resolve_s: Mapped[float | None] = mapped_column(
+        Float, nullable=True, doc="Seconds from the ticket's creation to its (latest) resolution")
 
     report: Mapped[Report] = relationship(back_populates="tickets", lazy="raise")
+
+    def follow(self, *, priority: str | None, clocks: TicketClocks | None, outcome: str | None) -> None:
+        """Take the priority, clocks and outcome a ticket event carries (events before 1.1 carry none)."""
+        self.priority = priority
+        if outcome is not None:
+            self.outcome = outcome
+        if clocks is None:
+            return
+        for name in ("acknowledge_due_at", "start_due_at", "resolve_due_at", "acknowledged_at", "started_at",
+                     "resolved_at", "acknowledge_on_time", "start_on_time", "resolve_on_time"):
+            setattr(self, name, getattr(clocks, name))
+        self.acknowledge_s = _seconds(self.created_at, clocks.acknowledged_at)
+        self.resolve_s = _seconds(self.created_at, clocks.resolved_at)
+
+
+def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+    return None if start is None or end is None else max(0.0, (end - start).total_seconds())
+
+
+class Feedback(Base):
+    """One call-back to the caller after the report was closed (回访). Every call-back is its own record."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_received_lead", "report_received_at", "lead_department"),
+                      Index("ix_feedback_lead_received", "lead_department", "report_received_at"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    satisfaction: Mapped[str] = mapped_column(String(24))
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reopen: Mapped[bool] = mapped_column(Boolean)
+    lead_department: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    actor_id: Mapped[str] = mapped_column(String(36))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    report_received_at: Mapped[datetime] = mapped_column(UTCDateTime, doc="The report's received time (stats)")
 
 
 class TimelineEntry(Base):

@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from intake.reports.models import IdempotencyRecord, Report, ReportDepartment, TimelineEntry
+from intake.reports.models import Feedback, IdempotencyRecord, Report, ReportDepartment, TimelineEntry
 from shared.db import in_session
 from shared.problems import InvalidInput
 
@@ -52,10 +52,14 @@ class ReportRepository:
     def save_timeline(self, report: Report) -> None:
         self.session.add_all(report.take_new_timeline())
 
+    def add_feedback(self, feedback: Feedback) -> None:
+        self.session.add(feedback)
+
     async def get(self, report_id: str) -> Report | None:
         return await self.session.scalar(
             select(Report).where(Report.id == report_id).options(
-                selectinload(Report.departments), selectinload(Report.tickets), selectinload(Report.timeline)))
+                selectinload(Report.departments), selectinload(Report.tickets), selectinload(Report.timeline),
+                selectinload(Report.feedback)))
 
     async def load_many(self, report_ids: list[str]) -> list[Report]:
         """Bring these reports (with tickets and departments) into the session in three queries, so that handling

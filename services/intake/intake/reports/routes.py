@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from intake.reports.repository import ReportFilter
-from intake.reports.schemas import ReportIn, ReportOut, ReportPage, ReportStatus
+from intake.reports.schemas import FeedbackIn, FeedbackOut, ReportIn, ReportOut, ReportPage, ReportStatus
 from intake.reports.service import ReportService
 from shared.events import Channel
 from shared.http import UnitOfWork
@@ -44,8 +44,31 @@ async def file_report(body: ReportIn, request: Request, principal: CallCentre, s
     return JSONResponse(response, status_code=201, headers=headers)
 
 
+@router.post(
+    "/{report_id}/feedback", status_code=201, response_model=FeedbackOut, summary="Record the caller's call-back",
+    description="The call centre's call-back (回访) after a report was **closed**: `satisfied`, "
+                "`basically_satisfied` or `dissatisfied`, with an optional comment. Each call-back is its own record "
+                "(a second call-back is a new one). `dissatisfied` reopens the report at once (status `reopened`, "
+                "audited on its timeline) and asks the lead department to reopen its ticket with the comment (event "
+                "`report.feedback_received.v1` on `reports.feedback`); once that ticket has reopened the report "
+                "follows its tickets again (`in_progress`). Feedback on a report that is not closed is refused with "
+                "409. `Idempotency-Key` works as for `POST /v1/reports`.",
+    responses={201: {"headers": {"Location": {"description": "The report", "schema": {"type": "string"}}}},
+               **problem_responses(400, 401, 403, 404, 409, 422)})
+async def give_feedback(report_id: str, body: FeedbackIn, principal: CallCentre, service: Service,
+                        idempotency_key: Annotated[str | None, Header(max_length=200, alias="Idempotency-Key",
+                                                                      description="Client-chosen retry key")] = None,
+                        ) -> Any:
+    response, created = await service.give_feedback(principal, report_id, body, idempotency_key)
+    headers = {"Location": f"{router.prefix}/{report_id}"}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(response, status_code=201, headers=headers)
+
+
 @router.get("/{report_id}", response_model=ReportOut, name="get_report", summary="Follow one report",
-            description="Status, routing (police, departments lead first, priority), tickets and the timeline.",
+            description="Status, routing (police, departments lead first, priority), tickets, the timeline and the "
+                        "caller's call-backs (`feedback`).",
             responses=problem_responses(401, 403, 404))
 async def get_report(report_id: str, principal: CallCentre, service: Service) -> ReportOut:
     return await service.get(report_id)

@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from shared.events import Channel, Priority
+from shared.events import Channel, Priority, Satisfaction
 
 MAX_TEXT = 4000
-ReportStatus = Literal["received", "routed", "acknowledged", "in_progress", "resolved", "closed"]
+ReportStatus = Literal["received", "routed", "acknowledged", "in_progress", "resolved", "closed", "reopened"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
 
 
@@ -73,6 +73,8 @@ class TicketSummary(BaseModel):
     department: str = Field(examples=["water"])
     role: Literal["lead", "assisting"]
     status: str = Field(examples=["acknowledged"])
+    priority: Priority | None = None
+    outcome: str | None = Field(None, description="Resolution outcome code, e.g. mediation `agreement`")
 
 
 class TimelineItem(BaseModel):
@@ -82,9 +84,32 @@ class TimelineItem(BaseModel):
     detail: str = Field(examples=["acknowledged by water"])
 
 
+class FeedbackIn(_In):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [
+        {"satisfaction": "dissatisfied", "comment": "水管还在漏，没人来修"},
+        {"satisfaction": "satisfied"},
+    ]})
+
+    satisfaction: Satisfaction = Field(description="The caller's answer on the call-back (回访)")
+    comment: str | None = Field(None, max_length=2000, description="What the caller said; forwarded to the lead "
+                                "department when dissatisfied")
+
+
+class FeedbackOut(BaseModel):
+    id: str = Field(examples=["5d1c8a4e-3f8b-4d5e-9a43-7d3bb1d3c9a2"])
+    report_id: str
+    satisfaction: Satisfaction
+    comment: str | None
+    reopen: bool = Field(description="`true` when dissatisfied: the report reopens and the lead ticket with it")
+    lead_department: str | None = Field(examples=["water"])
+    actor: str = Field(description="Who recorded the call-back (API key name)", examples=["12345 call centre"])
+    received_at: datetime
+
+
 class ReportOut(BaseModel):
     id: str = Field(examples=["0b6c1f8e-8f0a-4a55-9a43-7d3bb1d3c9a2"])
-    status: ReportStatus = Field(description="received → routed → acknowledged → in_progress → resolved → closed")
+    status: ReportStatus = Field(description="received → routed → acknowledged → in_progress → resolved → closed; "
+                                 "`reopened` after a dissatisfied call-back until the lead ticket reopens")
     text: str
     channel: Channel
     caller: Caller
@@ -98,6 +123,7 @@ class ReportOut(BaseModel):
     departments: list[str] = Field(description="Department codes, lead first")
     tickets: list[TicketSummary]
     timeline: list[TimelineItem]
+    feedback: list[FeedbackOut] = Field(default_factory=list, description="Call-backs after closing, oldest first")
 
 
 class ReportSummary(BaseModel):

@@ -12,13 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.db import OutboxMessage
-from intake.reports.models import IdempotencyRecord, Report
+from intake.reports.models import Feedback, IdempotencyRecord, Report, ReportNotClosed
 from intake.reports.repository import ReportFilter, ReportRepository
-from intake.reports.schemas import ReportIn, ReportOut, ReportPage, ReportSummary
+from intake.reports.schemas import FeedbackIn, FeedbackOut, ReportIn, ReportOut, ReportPage, ReportSummary
 from shared.db import utcnow
 from shared.events import (
-    REPORTS_RECEIVED, TICKETS_RECEIPTS, Location, ReportReceived, ReportReceivedV1, ReportRouted,
-    TicketStatusChanged, TicketStatusObserved, TicketStatusObservedV1,
+    REPORTS_FEEDBACK, REPORTS_RECEIVED, TICKETS_RECEIPTS, Location, ReportFeedbackReceived,
+    ReportFeedbackReceivedV1, ReportReceived, ReportReceivedV1, ReportRouted, TicketActor, TicketStatusChanged,
+    TicketStatusObserved, TicketStatusObservedV1,
 )
 from shared.identity import Principal
 from shared.logging import report_context
@@ -65,7 +66,8 @@ class ReportService:
             caller_phone=body.caller.phone, address=body.location.address, lat=body.location.lat,
             lon=body.location.lon, grid_id=body.location.grid_id, occurred_at=body.occurred_at,
             external_ref=body.external_ref, status="received", routing_attempt=0, filed_by=principal.id,
-            announce_count=0, created_at=now, updated_at=now, departments=[], tickets=[], timeline=[])
+            announce_count=0, reopen_count=0, reopen_pending=False, created_at=now, updated_at=now, departments=[],
+            tickets=[], timeline=[], feedback=[])
         report.record("received", now, f"received via {body.channel}")
         response = ReportOut.model_validate(to_view(report)).model_dump(mode="json")
         self._announce(report, now)
@@ -79,6 +81,53 @@ class ReportService:
                 raise Conflict("A request with this Idempotency-Key is being processed; retry it.") from exc
         with report_context(report.id):
             log.info("report filed", extra={"channel": body.channel, "principal": principal.id})
+        return response, True
+
+    async def give_feedback(self, principal: Principal, report_id: str, body: FeedbackIn,
+                            idempotency_key: str | None) -> tuple[dict[str, Any], bool]:
+        """Record the caller's call-back on a closed report; returns (response body, created). Every call-back is
+        its own record; a dissatisfied one reopens the report and asks the lead department (event
+        ``report.feedback_received.v1``, published after the commit) to reopen its ticket."""
+        key = f"feedback:{idempotency_key}" if idempotency_key is not None else None
+        fingerprint = hashlib.sha256(f"{report_id}\n{body.model_dump_json()}".encode()).hexdigest() if key else ""
+        if key is not None:
+            previous = await self.reports.get_idempotency(principal.id, key)
+            if previous is not None:
+                if previous.request_hash != fingerprint:
+                    raise IdempotencyMismatch(
+                        "This Idempotency-Key was already used with a different request.",
+                        errors=[{"field": "Idempotency-Key", "message": "already used with another request"}])
+                return previous.response_body, False
+        report = await self.reports.get_for_update(report_id)
+        if report is None:
+            raise NotFound(f"No report {report_id}.")
+        now = utcnow()
+        try:
+            feedback = report.receive_feedback(
+                feedback_id=str(uuid.uuid4()), satisfaction=body.satisfaction, comment=body.comment,
+                actor_id=principal.id, actor_name=principal.name, actor_role=principal.role, at=now)
+        except ReportNotClosed as exc:
+            raise Conflict(f"Feedback is taken only on a closed report; this one is {exc.status}.",
+                           status_now=exc.status) from exc
+        self.reports.add_feedback(feedback)
+        self.reports.save_timeline(report)
+        outbox.add(self.session, ReportFeedbackReceived(
+            source=SOURCE, subject=report.id, time=now, data=ReportFeedbackReceivedV1(
+                feedback_id=feedback.id, report_id=report.id, satisfaction=body.satisfaction, comment=body.comment,
+                reopen=feedback.reopen, lead_department=feedback.lead_department,
+                actor=TicketActor(id=principal.id, name=principal.name, role=principal.role,
+                                  department=principal.department),
+                received_at=now)), REPORTS_FEEDBACK)
+        response = FeedbackOut.model_validate(feedback_view(feedback)).model_dump(mode="json")
+        if key is not None:
+            try:
+                await self.reports.insert_idempotency(IdempotencyRecord(
+                    principal_id=principal.id, key=key, request_hash=fingerprint, report_id=report.id,
+                    response_body=response, created_at=now))
+            except IntegrityError as exc:
+                raise Conflict("A request with this Idempotency-Key is being processed; retry it.") from exc
+        with report_context(report.id):
+            log.info("feedback recorded", extra={"satisfaction": body.satisfaction, "reopen": feedback.reopen})
         return response, True
 
     async def get(self, report_id: str) -> ReportOut:
@@ -129,7 +178,8 @@ class ReportService:
         report = await self._report_for_event(data.report_id)
         report.apply_ticket_change(ticket_id=data.ticket_id, department=data.department, role=data.role,
                                    sequence=data.sequence, action=data.action, to_state=data.to_state,
-                                   reason=data.reason, at=data.at)
+                                   reason=data.reason, at=data.at, priority=data.priority, clocks=data.clocks,
+                                   outcome=data.outcome)
         self.reports.save_timeline(report)
         # the receipt: departments announce the ticket again until it arrives (a broker may lose events)
         known = max(t.sequence for t in report.tickets if t.id == data.ticket_id)
@@ -154,10 +204,17 @@ def to_view(report: Report) -> dict[str, Any]:
         "caller": {"name": report.caller_name, "phone": report.caller_phone},
         "location": {"address": report.address, "lat": report.lat, "lon": report.lon, "grid_id": report.grid_id},
         "occurred_at": report.occurred_at, "external_ref": report.external_ref,
-        "tickets": [{"id": t.id, "department": t.department, "role": t.role, "status": t.status}
-                    for t in report.tickets],
+        "tickets": [{"id": t.id, "department": t.department, "role": t.role, "status": t.status,
+                     "priority": t.priority, "outcome": t.outcome} for t in report.tickets],
         "timeline": [{"at": e.at, "kind": e.kind, "department": e.department, "detail": e.detail} for e in timeline],
+        "feedback": [feedback_view(f) for f in report.__dict__.get("feedback", [])],
     }
+
+
+def feedback_view(feedback: Feedback) -> dict[str, Any]:
+    return {"id": feedback.id, "report_id": feedback.report_id, "satisfaction": feedback.satisfaction,
+            "comment": feedback.comment, "reopen": feedback.reopen, "lead_department": feedback.lead_department,
+            "actor": feedback.actor_name, "received_at": feedback.received_at}
 
 
 def summary_view(report: Report) -> dict[str, Any]:
