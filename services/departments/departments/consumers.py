@@ -23,9 +23,14 @@ from shared.registry import Registry
 
 
 def topics(registry: Registry, serve: Sequence[str] | None = None) -> list[str]:
-    """``dept.<code>`` for each served department: ``serve`` codes (checked against the registry), or all."""
-    return [department_topic(code) for code in served_departments(registry, serve)] + [
-        TICKETS_RECEIPTS, TICKETS_EVENTS, REPORTS_FEEDBACK]
+    """``dept.<code>`` for each served department: ``serve`` codes (checked against the registry), or all.
+
+    ``tickets.events`` (other departments' ticket states, for the joint view) only when this instance serves some
+    departments: an instance serving every department writes every ticket, and its joint projection, itself, in the
+    same transaction as the change, so reading the states back from Kafka would only double its work."""
+    served = served_departments(registry, serve)
+    follow_others = [TICKETS_EVENTS] if set(served) != set(registry.codes()) else []
+    return [department_topic(code) for code in served] + [TICKETS_RECEIPTS, *follow_others, REPORTS_FEEDBACK]
 
 
 def make_handler(redelivery_after_s: float, sla: SlaPolicies | None = None) -> Handler:
