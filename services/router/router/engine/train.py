@@ -1,0 +1,332 @@
+"""Train the routing engine's statistical layer: ``make train`` (``python -m router.engine.train``).
+
+Reads every ``*.jsonl`` file in ``services/router/training/data/`` (one report a line: ``id``, ``group``, ``lang``,
+``script``, ``register``, ``text``, ``police``, ``lead``, ``assisting``, ``priority``; provenance in
+``services/router/training/README.md``) and writes ``router/engine/model/routing-v1.npz`` + ``.json``.
+
+Deterministic: the data files are read in name order, augmentation uses a random generator seeded per report id,
+and the solver (L-BFGS on a fixed matrix) has no randomness, so the same data gives the same weights. The
+artifact's metadata records the SHA-256 of the data files and of the bundled registry (whose terms are training
+examples too); a unit test fails when they no longer match, so nobody forgets to retrain.
+
+What goes in:
+
+1. every report of the data set, minus the held-out groups when training the evaluation model
+   (:func:`split`: a whole scenario group is in or out, so paraphrases of one scenario never leak across);
+2. augmented copies (:func:`augment`): the same report wrapped in another register (operator-note and SMS
+   prefixes, hesitations, a polite closing), English with a typo or stripped to lower-case SMS style, Chinese
+   with a dropped character. The copies teach the model that wrappers carry no routing signal;
+3. the registry's department terms, each as a tiny report of its department (lead and involved heads only): the
+   operators' vocabulary becomes a prior for the model too, which helps short and terse texts.
+
+Training-only dependencies: scikit-learn, scipy (and zhconv for the character map); they are in the ``dev`` and
+``train`` extras, the router itself needs only numpy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from router.engine.model import DEFAULT_MODEL_FILE, LinearModel
+from router.engine.text import features, normalise
+from shared.registry import DEFAULT_REGISTRY_FILE, PRIORITIES, Registry, load_registry
+
+__all__ = ["DATA_DIR", "Params", "Row", "augment", "data_hash", "load_rows", "split", "train"]
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "training" / "data"
+VERSION = "routing-v1"
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    group: str
+    lang: str
+    script: str
+    register: str
+    text: str
+    police: bool
+    lead: str
+    assisting: tuple[str, ...]
+    priority: str
+    source: str = ""
+
+    @property
+    def departments(self) -> frozenset[str]:
+        deps = {self.lead, *self.assisting}
+        if self.police:
+            deps.add("police")
+        return frozenset(deps)
+
+
+@dataclass(frozen=True)
+class Params:
+    c_lead: float = 20.0
+    c_involved: float = 10.0
+    c_priority: float = 10.0
+    augment_copies: int = 2
+    keyword_weight: float = 0.5
+    min_df: int = 2
+    holdout_percent: int = 20
+    prune: float = 0.002  # drop a feature whose weights are all smaller than this (keeps the artifact small)
+    seed: str = "linkage-routing"
+
+
+def load_rows(data_dir: Path = DATA_DIR, registry: Registry | None = None,
+              warn: bool = True) -> list[Row]:
+    """Every valid report of every ``*.jsonl`` file, in file-name then line order. Invalid lines are reported on
+    stderr and skipped (the data is written by people; a bad line should not stop training)."""
+    codes = set((registry or load_registry()).codes())
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for path in sorted(data_dir.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                row = Row(id=str(raw["id"]), group=str(raw.get("group") or raw["id"]), lang=str(raw["lang"]),
+                          script=str(raw.get("script", "")), register=str(raw.get("register", "")),
+                          text=str(raw["text"]), police=bool(raw["police"]), lead=str(raw["lead"]),
+                          assisting=tuple(str(a) for a in raw.get("assisting") or ()),
+                          priority=str(raw["priority"]), source=path.name)
+                bad = [c for c in (row.lead, *row.assisting) if c not in codes]
+                if bad or row.priority not in PRIORITIES or not row.text.strip():
+                    raise ValueError(f"unknown department {bad}" if bad else "bad priority or empty text")
+                if row.id in seen:
+                    raise ValueError(f"duplicate id {row.id!r}")
+            except (ValueError, KeyError, TypeError) as exc:
+                if warn:
+                    print(f"{path.name}:{number}: skipped: {exc}", file=sys.stderr)
+                continue
+            seen.add(row.id)
+            rows.append(row)
+    return rows
+
+
+def data_hash(data_dir: Path = DATA_DIR, registry_file: Path = DEFAULT_REGISTRY_FILE) -> str:
+    digest = hashlib.sha256()
+    for path in [*sorted(data_dir.glob("*.jsonl")), registry_file]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _bucket(seed: str, group: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{seed}:{group}".encode()).digest()[:4], "big") % 100
+
+
+def split(rows: Sequence[Row], params: Params = Params()) -> tuple[list[Row], list[Row]]:
+    """(train, held-out) by scenario group: ``holdout_percent`` of the groups, chosen by a hash of the group id."""
+    train_rows, held = [], []
+    for row in rows:
+        (held if _bucket(params.seed, row.group) < params.holdout_percent else train_rows).append(row)
+    return train_rows, held
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Augmentation: other registers and noise, seeded by the report id
+# ---------------------------------------------------------------------------------------------------------------
+
+_ZH_PREFIX = ["", "来电人反映：", "市民来电称，", "来电反映", "网友留言：", "【短信】", "喂，你好，", "呃，那个，",
+              "您好，我想反映一下，", "群众反映：", "工单：", "你好 ", "坐席记录：来电人称"]
+_ZH_SUFFIX = ["", "，请尽快处理。", "。谢谢！", "，麻烦你们派人来看看。", "。请相关部门核实处理。", "，急！",
+              "。来电人要求回复。", "……就这样"]
+_ZH_FILLER = ["呃", "那个", "就是", "嗯", "然后"]
+_EN_PREFIX = ["", "Caller states ", "Caller reports that ", "RP advises ", "SMS: ", "Web form: ", "hi, um, ",
+              "Hello, ", "Hi there, I want to report that ", "Operator note: caller says ", "uh, yeah, ",
+              "Message from resident: "]
+_EN_SUFFIX = ["", " pls help", ". Please send someone.", " thanks", ". Thank you.", ". Caller requests callback.",
+              " asap", "... that's it really"]
+_EN_FILLER = ["um", "uh", "like", "you know", "I mean"]
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    if len(word) < 4:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    choice = rng.randrange(3)
+    if choice == 0:
+        return word[:i] + word[i + 1:]
+    if choice == 1:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    return word[:i] + word[i] + word[i:]
+
+
+def augment(row: Row, copies: int, seed: str) -> list[str]:
+    """``copies`` variants of the report's text, the same every time for the same id."""
+    rng = random.Random(f"{seed}:{row.id}")
+    out = []
+    for _ in range(copies):
+        text = row.text
+        if row.lang == "zh":
+            if rng.random() < 0.4:
+                cut = [i for i, ch in enumerate(text) if ch in "，,。 "]
+                if cut:
+                    i = rng.choice(cut)
+                    text = text[:i + 1] + rng.choice(_ZH_FILLER) + "，" + text[i + 1:]
+            if rng.random() < 0.3 and len(text) > 8:
+                i = rng.randrange(len(text))
+                text = text[:i] + text[i + 1:]
+            text = rng.choice(_ZH_PREFIX) + text + rng.choice(_ZH_SUFFIX)
+        else:
+            words = text.split(" ")
+            if rng.random() < 0.6 and words:
+                i = rng.randrange(len(words))
+                words[i] = _typo(words[i], rng)
+            if rng.random() < 0.3 and len(words) > 3:
+                i = rng.randrange(1, len(words))
+                words.insert(i, rng.choice(_EN_FILLER) + ",")
+            text = " ".join(words)
+            if rng.random() < 0.3:
+                text = "".join(ch for ch in text.lower() if ch.isalnum() or ch in " '")
+            text = rng.choice(_EN_PREFIX) + text + rng.choice(_EN_SUFFIX)
+        out.append(text)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Doc:
+    features: list[str]
+    lead: str
+    departments: frozenset[str]
+    priority: str | None  # None: not a priority example (registry terms)
+    weight: float = 1.0
+    counted: bool = True  # counts towards document frequency (augmented copies do not)
+
+
+@dataclass
+class _Corpus:
+    docs: list[_Doc] = field(default_factory=list)
+
+
+def _documents(rows: Iterable[Row], registry: Registry, params: Params) -> list[_Doc]:
+    docs: list[_Doc] = []
+    for row in rows:
+        deps = row.departments
+        docs.append(_Doc(features(normalise(row.text)), row.lead, deps, row.priority))
+        for text in augment(row, params.augment_copies, params.seed):
+            docs.append(_Doc(features(normalise(text)), row.lead, deps, row.priority, counted=False))
+    for department in registry:
+        for term in department.keywords:
+            feats = features(normalise(term))
+            if feats:
+                docs.append(_Doc(feats, department.code, frozenset({department.code}), None,
+                                 weight=params.keyword_weight))
+    return docs
+
+
+def _fit(x, y: np.ndarray, weight: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray, list]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, solver="newton-cg", max_iter=200, tol=1e-4)
+    model.fit(x, y, sample_weight=weight)
+    return model.coef_, model.intercept_, list(model.classes_)
+
+
+def train(rows: Sequence[Row], registry: Registry | None = None, params: Params = Params(),
+          meta: dict | None = None) -> LinearModel:
+    """A model trained on ``rows`` (and augmentations and registry terms, see the module docstring)."""
+    from scipy.sparse import csr_matrix
+
+    registry = registry or load_registry()
+    departments = registry.codes()
+    docs = _documents(rows, registry, params)
+
+    df = Counter(f for d in docs if d.counted for f in d.features)
+    vocab_list = sorted(f for f, n in df.items() if n >= params.min_df)
+    vocab = {f: i for i, f in enumerate(vocab_list)}
+
+    indptr, indices, values = [0], [], []
+    for doc in docs:
+        cols = sorted({vocab[f] for f in doc.features if f in vocab})
+        indices += cols
+        values += [1.0 / math.sqrt(len(cols))] * len(cols) if cols else []
+        indptr.append(len(indices))
+    x = csr_matrix((np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64), np.array(indptr)),
+                   shape=(len(docs), len(vocab_list)))
+    weight = np.array([d.weight for d in docs])
+    k, v = len(departments), len(vocab_list)
+    columns = 2 * k + len(PRIORITIES)
+    w = np.zeros((v, columns), dtype=np.float64)
+    b = np.full(columns, -30.0)
+
+    # lead: multinomial over the departments that occur
+    y = np.array([d.lead for d in docs])
+    coef, intercept, classes = _fit(x, y, weight, params.c_lead)
+    if len(classes) == 2:  # binary special case of scikit-learn: one row for the second class
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    for row, code in enumerate(classes):
+        i = departments.index(code)
+        w[:, i], b[i] = coef[row], intercept[row]
+
+    # involved: one binary model per department
+    for i, code in enumerate(departments):
+        target = np.array([code in d.departments for d in docs])
+        if target.all() or not target.any():
+            b[k + i] = 30.0 if target.all() else -30.0
+            continue
+        coef, intercept, _ = _fit(x, target, weight, params.c_involved)
+        w[:, k + i], b[k + i] = coef[0], intercept[0]
+
+    # priority: reports only
+    with_priority = np.array([d.priority is not None for d in docs])
+    yp = np.array([d.priority for d in docs if d.priority is not None])
+    coef, intercept, classes = _fit(x[with_priority], yp, weight[with_priority], params.c_priority)
+    if len(classes) == 2:
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    for row, level in enumerate(classes):
+        i = 2 * k + PRIORITIES.index(level)
+        w[:, i], b[i] = coef[row], intercept[row]
+
+    keep = np.abs(w).max(axis=1) >= params.prune
+    w = w[keep]
+    vocab_list = [f for f, kept in zip(vocab_list, keep, strict=True) if kept]
+    info = {
+        "version": VERSION, "departments": departments, "priorities": list(PRIORITIES),
+        "heads": {"lead": [0, k], "involved": [k, 2 * k], "priority": [2 * k, 2 * k + len(PRIORITIES)]},
+        "params": params.__dict__, "reports": len(rows), "documents": len(docs), "features": len(vocab_list),
+        "languages": dict(sorted(Counter(r.lang for r in rows).items())),
+        "leads": dict(sorted(Counter(r.lead for r in rows).items())),
+        **(meta or {}),
+    }
+    return LinearModel(w.astype(np.float16), b.astype(np.float32), vocab_list, info)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train the routing engine's statistical layer.")
+    parser.add_argument("--data", type=Path, default=DATA_DIR, help="directory of *.jsonl training files")
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_FILE, help="artifact path (.npz)")
+    args = parser.parse_args(argv)
+    from sklearn import __version__ as sklearn_version
+
+    registry = load_registry()
+    rows = load_rows(args.data, registry)
+    if not rows:
+        raise SystemExit(f"no training data in {args.data}")
+    model = train(rows, registry, meta={"data_hash": data_hash(args.data), "data_files": sorted(
+        p.name for p in args.data.glob("*.jsonl")), "trainer": f"scikit-learn {sklearn_version}"})
+    model.save(args.out)
+    size = args.out.stat().st_size
+    print(f"{args.out}: {model.meta['reports']} reports, {model.meta['documents']} documents, "
+          f"{model.meta['features']} features, {size / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
