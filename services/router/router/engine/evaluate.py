@@ -61,6 +61,7 @@ class Tally:
     f1_n: float = 0.0
     p1_n: float = 0.0
     p1_hit: float = 0.0
+    p1_said: float = 0.0
     review: float = 0.0
     rules_lead_ok: float = 0.0
     rules_police_tp: float = 0.0
@@ -81,6 +82,8 @@ class Tally:
             tp = len(got & case.departments)
             self.f1_sum += w * (2 * tp / (len(got) + len(case.departments)))
             self.f1_n += w
+        if case.priority is not None and d.priority == "P1":
+            self.p1_said += w
         if case.priority == "P1":
             self.p1_n += w
             self.p1_hit += w * (d.priority == "P1")
@@ -102,6 +105,7 @@ class Tally:
             "lead_accuracy": ratio(self.lead_ok, self.n),
             "department_f1": ratio(self.f1_sum, self.f1_n),
             "p1_recall": ratio(self.p1_hit, self.p1_n),
+            "p1_precision": ratio(self.p1_hit, self.p1_said),
             "review_rate": ratio(self.review, self.n),
             "rules_only_lead_accuracy": ratio(self.rules_lead_ok, self.n),
             "rules_only_police_recall": ratio(self.rules_police_tp, positives),
@@ -161,14 +165,14 @@ def public_cases(path: Path) -> list[tuple[str, Case]]:
 
 def _print_table(name: str, results: dict[str, dict], confusion: Counter, top: int) -> None:
     columns = ["n", "police_recall", "police_precision", "police_accuracy", "lead_accuracy", "department_f1",
-               "p1_recall", "review_rate", "rules_only_lead_accuracy", "rules_only_police_recall"]
-    short = ["n", "pol.rec", "pol.prec", "pol.acc", "lead.acc", "dept.F1", "P1.rec", "review", "rules.lead",
-             "rules.pol.rec"]
+               "p1_recall", "p1_precision", "review_rate", "rules_only_lead_accuracy", "rules_only_police_recall"]
+    short = ["n", "pol.rec", "pol.prec", "pol.acc", "lead.acc", "dept.F1", "P1.rec", "P1.prec", "review",
+             "kw.lead", "kw.polrec"]
     print(f"\n== {name}")
-    print(f"{'lang':10}" + "".join(f"{s:>14}" for s in short))
+    print(f"{'lang':9}" + "".join(f"{s:>10}" for s in short))
     for key, row in results.items():
         cells = [("-" if row[c] is None else (f"{row[c]:.0f}" if c == "n" else f"{row[c]:.3f}")) for c in columns]
-        print(f"{key:10}" + "".join(f"{c:>14}" for c in cells))
+        print(f"{key:9}" + "".join(f"{c:>10}" for c in cells))
     golds = Counter()
     correct = Counter()
     for (gold, got), n in confusion.items():
