@@ -25,4 +25,4 @@ class RouterSettings(ServiceSettings):
     review_threshold: float = Field(
         0.5, ge=0, le=1, description="Decisions less confident than this go to the triage queue.")
     police_threshold: float = Field(
-        0.4, gt=0, le=1, description="Model police-matter probability from which a report is a police matter.")
+        0.2, gt=0, le=1, description="Model police-matter probability from which a report is a police matter.")

@@ -70,8 +70,9 @@ def test_joint_handling(engine: RoutingEngine, text: str, lead: str, assisting: 
 @pytest.mark.parametrize(("text", "lead"), [
     ("Our bins on Ashgrove Road were skipped again this week. Maybe someone stole the lids, they are gone too, "
      "but mainly we need the rubbish collected", "sanitation"),
-    ("I called the police last year about a noisy bar but that's sorted; today I'm ringing because the street "
-     "light outside number 9 has been dark for a week", "power"),
+    ("I called the police last year about something else and they were very kind; today I'm ringing because the "
+     "street light outside number 9 has been dark for a week", "power"),
+    ("去年我报过警，那是另一回事。今天打电话是因为我们小区的垃圾已经三天没人清运了，臭得不行", "sanitation"),
 ])
 def test_words_that_are_not_the_matter_do_not_make_it_a_police_matter(engine: RoutingEngine, text: str,
                                                                       lead: str) -> None:

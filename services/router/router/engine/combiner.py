@@ -49,10 +49,10 @@ __all__ = ["EngineSettings", "RoutingEngine"]
 @dataclass(frozen=True)
 class EngineSettings:
     review_threshold: float = 0.5
-    police_threshold: float = 0.4
-    police_possible: float = 0.15
+    police_threshold: float = 0.2
+    police_possible: float = 0.05
     assist_threshold: float = 0.5
-    p1_threshold: float = 0.35
+    p1_threshold: float = 0.25
     rule_weight: float = 0.5
 
 
@@ -121,7 +121,7 @@ class RoutingEngine:
         police = police_allowed and (lead == POLICE_DEPARTMENT or rule_police
                                      or p_police >= settings.police_threshold)
         possible = police_allowed and not police and (
-            p_police >= settings.police_possible or (police_terms and p_police >= settings.police_possible / 3))
+            p_police >= settings.police_possible or (police_terms and p_police >= settings.police_possible / 2))
         if police and lead != POLICE_DEPARTMENT:
             why = "joint rule" if rule_police else f"model probability {p_police:.2f}"
             reasons.append(f"police matter ({why})")

@@ -11,7 +11,7 @@ Datasets, each reported per language (and, for Chinese, per script):
   for evaluation only: nothing here trains or tunes on them.
 
 Metrics (weighted by a row's ``weight`` where present): police-matter recall and precision, police/non-police
-accuracy, lead accuracy (the lead is in ``lead_ok``, or equals the row's ``lead``), department-set F1 (where the
+accuracy, police reached (a police matter decided as one, or sent to police while it waits in triage), lead accuracy (the lead is in ``lead_ok``, or equals the row's ``lead``), department-set F1 (where the
 row has its full department set), P1 recall (where the row has a priority), the share sent to review, and the
 keyword classifier alone for comparison. A confusion table (gold lead -> decided lead, the most frequent
 mistakes) follows each dataset. All reports are classified at 2025-12-10 09:00 UTC (inside the heating season).
@@ -56,6 +56,7 @@ class Tally:
     police_fp: float = 0.0
     police_fn: float = 0.0
     police_ok: float = 0.0
+    police_reached: float = 0.0
     lead_ok: float = 0.0
     f1_sum: float = 0.0
     f1_n: float = 0.0
@@ -76,6 +77,7 @@ class Tally:
         elif case.police:
             self.police_fn += w
         self.police_ok += w * (case.police == d.police)
+        self.police_reached += w * (case.police and (d.police or "police" in d.dispatch_while_review))
         self.lead_ok += w * (d.lead in case.lead_ok)
         if case.departments is not None:
             got = set(d.departments)
@@ -100,6 +102,7 @@ class Tally:
         return {
             "n": round(self.n, 1),
             "police_recall": ratio(self.police_tp, positives),
+            "police_reached": ratio(self.police_reached, positives),
             "police_precision": ratio(self.police_tp, self.police_tp + self.police_fp),
             "police_accuracy": ratio(self.police_ok, self.n),
             "lead_accuracy": ratio(self.lead_ok, self.n),
@@ -164,9 +167,9 @@ def public_cases(path: Path) -> list[tuple[str, Case]]:
 
 
 def _print_table(name: str, results: dict[str, dict], confusion: Counter, top: int) -> None:
-    columns = ["n", "police_recall", "police_precision", "police_accuracy", "lead_accuracy", "department_f1",
+    columns = ["n", "police_recall", "police_reached", "police_precision", "police_accuracy", "lead_accuracy", "department_f1",
                "p1_recall", "p1_precision", "review_rate", "rules_only_lead_accuracy", "rules_only_police_recall"]
-    short = ["n", "pol.rec", "pol.prec", "pol.acc", "lead.acc", "dept.F1", "P1.rec", "P1.prec", "review",
+    short = ["n", "pol.rec", "pol.reach", "pol.prec", "pol.acc", "lead.acc", "dept.F1", "P1.rec", "P1.prec", "review",
              "kw.lead", "kw.polrec"]
     print(f"\n== {name}")
     print(f"{'lang':9}" + "".join(f"{s:>10}" for s in short))

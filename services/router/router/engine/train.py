@@ -79,6 +79,7 @@ class Params:
     keyword_weight: float = 0.5
     min_df: int = 2
     holdout_percent: int = 20
+    balance: float = 0.5  # lead head: weight a report by (reports of its lead) ** -balance, so rare departments count
     prune: float = 0.002  # drop a feature whose weights are all smaller than this (keeps the artifact small)
     seed: str = "linkage-routing"
 
@@ -265,9 +266,14 @@ def train(rows: Sequence[Row], registry: Registry | None = None, params: Params 
     w = np.zeros((v, columns), dtype=np.float64)
     b = np.full(columns, -30.0)
 
-    # lead: multinomial over the departments that occur
+    # lead: multinomial over the departments that occur, rarer departments weighted up
     y = np.array([d.lead for d in docs])
-    coef, intercept, classes = _fit(x, y, weight, params.c_lead)
+    counts = Counter(d.lead for d in docs if d.priority is not None)
+    lead_weight = np.array([d.weight * (counts.get(d.lead, 1) ** -params.balance if d.priority is not None else
+                                        1.0) for d in docs])
+    reports = np.array([d.priority is not None for d in docs])
+    lead_weight[reports] *= reports.sum() / lead_weight[reports].sum()
+    coef, intercept, classes = _fit(x, y, lead_weight, params.c_lead)
     if len(classes) == 2:  # binary special case of scikit-learn: one row for the second class
         coef = np.vstack([-coef[0] / 2, coef[0] / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
