@@ -52,8 +52,9 @@ class EngineSettings:
     police_threshold: float = 0.2
     police_possible: float = 0.05
     assist_threshold: float = 0.5
-    p1_threshold: float = 0.25
+    p1_threshold: float = 0.15
     rule_weight: float = 0.5
+    involved_weight: float = 0.0  # lead distribution sharpened by the involved heads: p_lead * p_involved ** w
 
 
 class RoutingEngine:
@@ -90,7 +91,12 @@ class RoutingEngine:
 
         # -- lead ---------------------------------------------------------------------------------------------
         model_q: dict[str, float] = {}
-        for code, p in prediction.lead.items():
+        lead_p = prediction.lead
+        if settings.involved_weight:
+            lead_p = {c: p * prediction.involved.get(c, 0.0) ** settings.involved_weight for c, p in lead_p.items()}
+            total = sum(lead_p.values()) or 1.0
+            lead_p = {c: p / total for c, p in lead_p.items()}
+        for code, p in lead_p.items():
             if (target := place(code)) is not None:
                 model_q[target] = model_q.get(target, 0.0) + p
         total_rules = sum(rules.scores.values())

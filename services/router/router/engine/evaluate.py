@@ -12,7 +12,7 @@ Datasets, each reported per language (and, for Chinese, per script):
 
 Metrics (weighted by a row's ``weight`` where present): police-matter recall and precision, police/non-police
 accuracy, police reached (a police matter decided as one, or sent to police while it waits in triage), lead accuracy (the lead is in ``lead_ok``, or equals the row's ``lead``), department-set F1 (where the
-row has its full department set), P1 recall (where the row has a priority), the share sent to review, and the
+row has its full department set), P1 recall (where the row has a priority), the share sent to review, the lead accuracy of the reports not sent to review, and the
 keyword classifier alone for comparison. A confusion table (gold lead -> decided lead, the most frequent
 mistakes) follows each dataset. All reports are classified at 2025-12-10 09:00 UTC (inside the heating season).
 """
@@ -64,6 +64,7 @@ class Tally:
     p1_hit: float = 0.0
     p1_said: float = 0.0
     review: float = 0.0
+    auto_ok: float = 0.0
     rules_lead_ok: float = 0.0
     rules_police_tp: float = 0.0
 
@@ -90,6 +91,7 @@ class Tally:
             self.p1_n += w
             self.p1_hit += w * (d.priority == "P1")
         self.review += w * d.needs_review
+        self.auto_ok += w * (not d.needs_review and d.lead in case.lead_ok)
         if rules is not None:
             self.rules_lead_ok += w * (rules.lead in case.lead_ok)
             self.rules_police_tp += w * (case.police and rules.police)
@@ -110,6 +112,7 @@ class Tally:
             "p1_recall": ratio(self.p1_hit, self.p1_n),
             "p1_precision": ratio(self.p1_hit, self.p1_said),
             "review_rate": ratio(self.review, self.n),
+            "auto_lead_accuracy": ratio(self.auto_ok, self.n - self.review),
             "rules_only_lead_accuracy": ratio(self.rules_lead_ok, self.n),
             "rules_only_police_recall": ratio(self.rules_police_tp, positives),
         }
@@ -167,10 +170,11 @@ def public_cases(path: Path) -> list[tuple[str, Case]]:
 
 
 def _print_table(name: str, results: dict[str, dict], confusion: Counter, top: int) -> None:
-    columns = ["n", "police_recall", "police_reached", "police_precision", "police_accuracy", "lead_accuracy", "department_f1",
-               "p1_recall", "p1_precision", "review_rate", "rules_only_lead_accuracy", "rules_only_police_recall"]
-    short = ["n", "pol.rec", "pol.reach", "pol.prec", "pol.acc", "lead.acc", "dept.F1", "P1.rec", "P1.prec", "review",
-             "kw.lead", "kw.polrec"]
+    columns = ["n", "police_recall", "police_reached", "police_precision", "police_accuracy", "lead_accuracy",
+               "department_f1", "p1_recall", "p1_precision", "review_rate", "auto_lead_accuracy",
+               "rules_only_lead_accuracy", "rules_only_police_recall"]
+    short = ["n", "pol.rec", "pol.reach", "pol.prec", "pol.acc", "lead.acc", "dept.F1", "P1.rec", "P1.prec",
+             "review", "auto.lead", "kw.lead", "kw.polrec"]
     print(f"\n== {name}")
     print(f"{'lang':9}" + "".join(f"{s:>10}" for s in short))
     for key, row in results.items():
