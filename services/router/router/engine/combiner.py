@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from router.engine.model import LinearModel
@@ -74,6 +75,18 @@ class RoutingEngine:
              settings: EngineSettings = EngineSettings()) -> RoutingEngine:
         return cls(registry, LinearModel.load(model_file), settings)
 
+    @lru_cache(maxsize=256)  # noqa: B019  # one engine lives as long as the process; keys are small
+    def _placement(self, month: int, day: int, switched_on: frozenset[str], exclude: frozenset[str]
+                   ) -> dict[str, str | None]:
+        """Where each department's matters go on that day: itself, its fallback, or nowhere (refused)."""
+        at = datetime(2000, month, day)  # a leap year: every month-day exists; presence depends on month-day only
+        registry = self.registry
+        out: dict[str, str | None] = {}
+        for code in registry.codes():
+            target = None if code in exclude else registry.resolve(code, at, switched_on)
+            out[code] = None if target in exclude else target
+        return out
+
     def classify(self, text: str, *, at: datetime | None = None, exclude: frozenset[str] = frozenset(),
                  switched_on: frozenset[str] = frozenset()) -> RoutingDecision:
         at = at if at is not None else datetime.now().astimezone()
@@ -82,12 +95,8 @@ class RoutingEngine:
         registry = self.registry
         rules = self.rules.analyse(text, at=at, exclude=exclude, switched_on=switched_on)
         prediction = self.model.predict(normalise(text))
-
-        def place(code: str) -> str | None:
-            if code in exclude or code not in registry:
-                return None
-            target = registry.resolve(code, at, switched_on)
-            return None if target in exclude else target
+        placement = self._placement(at.month, at.day, frozenset(switched_on), exclude)
+        place = placement.get
 
         # -- lead ---------------------------------------------------------------------------------------------
         model_q: dict[str, float] = {}
