@@ -40,7 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from router.engine.model import LinearModel
-from router.engine.text import normalise
+from router.engine.text import normalise, rule_features
 from router.routing.classifier import KeywordClassifier, RoutingDecision
 from shared.registry import FALLBACK_DEPARTMENT, POLICE_DEPARTMENT, PRIORITIES, Priority, Registry
 
@@ -94,7 +94,7 @@ class RoutingEngine:
         settings = self.settings
         registry = self.registry
         rules = self.rules.analyse(text, at=at, exclude=exclude, switched_on=switched_on)
-        prediction = self.model.predict(normalise(text))
+        prediction = self.model.predict(normalise(text), rule_features(rules) if self.model.rule_scale else ())
         placement = self._placement(at.month, at.day, frozenset(switched_on), exclude)
         place = placement.get
 

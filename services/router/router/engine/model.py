@@ -99,18 +99,27 @@ class LinearModel:
                                              encoding="utf-8")
 
     # -- inference ----------------------------------------------------------------------------------------------
-    def raw(self, normalised: str) -> tuple[np.ndarray, list[int]]:
+    @property
+    def rule_scale(self) -> float:
+        """How much a rule feature counts against one n-gram (0: the model does not use rule features)."""
+        return float(self.meta.get("params", {}).get("rule_features", 0.0))
+
+    def raw(self, normalised: str, rules: list[str] = ()) -> tuple[np.ndarray, list[int]]:
         vocab = self.vocab
         rows = [i for f in features(normalised) if (i := vocab.get(f)) is not None]
-        if rows:
-            scores = self._weights32[rows].sum(axis=0) * np.float32(1 / math.sqrt(len(rows)))
-            scores += self.bias
+        extra = [i for f in rules if (i := vocab.get(f)) is not None] if self.rule_scale else []
+        n = len(rows) + len(extra)
+        if n:
+            scores = self._weights32[rows].sum(axis=0) if rows else np.zeros_like(self.bias)
+            if extra:
+                scores = scores + np.float32(self.rule_scale) * self._weights32[extra].sum(axis=0)
+            scores = scores * np.float32(1 / math.sqrt(n)) + self.bias
         else:
             scores = self.bias.copy()
         return scores, rows
 
-    def predict(self, normalised: str, *, evidence: int = 4) -> Prediction:
-        scores, rows = self.raw(normalised)
+    def predict(self, normalised: str, rules: list[str] = (), *, evidence: int = 4) -> Prediction:
+        scores, rows = self.raw(normalised, rules)
         lead = _softmax(scores[self._lead])
         involved = 1.0 / (1.0 + np.exp(-np.clip(scores[self._involved], -30, 30)))
         priority = _softmax(scores[self._priority])

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from router.routing.classifier import stem
 
-__all__ = ["features", "normalise", "to_simplified"]
+__all__ = ["features", "normalise", "rule_features", "to_simplified"]
 
 CHARMAP_FILE = Path(__file__).with_name("t2s.json")
 
@@ -111,3 +111,13 @@ def features(text: str) -> list[str]:
             out["b" + previous + " " + stemmed] = None
         previous = stemmed
     return list(out)
+
+
+def rule_features(analysis) -> list[str]:  # analysis: router.routing.classifier.RuleAnalysis
+    """What the operator rules found, as features of the model (stacking): the departments whose terms matched
+    (before presence modes and refusals, so the features do not depend on the date), the leads of matching joint
+    rules, and the rules' priority. The model learns from the data how far to trust each of them, in context."""
+    out = ["rd" + code for code in analysis.matched]
+    out += ["rj" + rule.lead for rule in analysis.joint]
+    out.append("rp" + analysis.priority)
+    return list(dict.fromkeys(out))

@@ -250,6 +250,7 @@ class RuleAnalysis:
     priority_note: str
     parts: tuple[str, ...]  # the explanation's parts, department evidence first, the priority note last
     refused: dict[str, list[str]]
+    matched: tuple[str, ...] = ()  # departments whose terms matched, before presence and refusals
 
 @dataclass
 class _Candidate:
@@ -401,7 +402,8 @@ class KeywordClassifier:
             decision=decision, scores={code: c.score for code, c in candidates.items()},
             terms={code: tuple(c.terms) for code, c in candidates.items()}, joint=tuple(joint),
             joint_lead=lead if lead_rule is not None else None, joint_departments=rule_order,
-            priority=priority, priority_note=priority_note, parts=tuple(parts), refused=refused)
+            priority=priority, priority_note=priority_note, parts=tuple(parts), refused=refused,
+            matched=tuple(dict.fromkeys(str(h.label[1]) for h in department_hits)))
 
     def _priority(self, triggers: list[_Hit], group_terms: dict[tuple[str, int, int], list[str]],
                   joint: list[JointRule]) -> tuple[Priority, str]:
