@@ -51,7 +51,7 @@ __all__ = ["EngineSettings", "RoutingEngine"]
 class EngineSettings:
     review_threshold: float = 0.5
     police_threshold: float = 0.2
-    police_possible: float = 0.05
+    police_possible: float = 0.03
     assist_threshold: float = 0.5
     p1_threshold: float = 0.15
     rule_weight: float = 0.5
