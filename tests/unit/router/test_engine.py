@@ -155,3 +155,16 @@ def test_committed_artifact_was_trained_on_the_current_data() -> None:
     assert meta["data_hash"] == training.data_hash(), "training data or registry changed: run `make train`"
     model = LinearModel.load()
     assert model.weights.shape == (len(model.vocab_list), 2 * len(model.departments) + len(model.priorities))
+
+
+def test_router_builds_the_engine_by_default_and_the_rules_alone_on_request() -> None:
+    from router.app import build_classifier
+    from router.routing.classifier import KeywordClassifier
+    from router.settings import RouterSettings
+
+    registry = load_registry()
+    assert isinstance(build_classifier(RouterSettings(), registry), RoutingEngine)
+    assert isinstance(build_classifier(RouterSettings(classifier="keywords"), registry), KeywordClassifier)
+    strict = build_classifier(RouterSettings(review_threshold=0.99, police_threshold=0.9), registry)
+    assert isinstance(strict, RoutingEngine)
+    assert (strict.settings.review_threshold, strict.settings.police_threshold) == (0.99, 0.9)
