@@ -2,7 +2,9 @@
 
 A :class:`Classifier` turns a report's free text into a :class:`RoutingDecision`: whether it is a police matter,
 which department leads, which assist, how urgent it is, how sure the classifier is and why. The routing service
-depends only on the protocol, so a statistical classifier can replace :class:`KeywordClassifier` later.
+depends only on the protocol. The router's default classifier is the routing engine (:mod:`router.engine`), which
+uses :class:`KeywordClassifier` as its rules layer (:meth:`KeywordClassifier.analyse` exposes the evidence) and
+combines it with a statistical model; ``LINKAGE_ROUTER_CLASSIFIER=keywords`` runs the rules alone.
 
 :class:`KeywordClassifier` routes by the terms in the department registry (``shared/registry/departments.toml``):
 
