@@ -30,7 +30,7 @@ from pathlib import Path
 
 from router.engine.combiner import RoutingEngine
 from router.engine.model import LinearModel
-from router.routing.classifier import KeywordClassifier, RoutingDecision
+from router.routing.classifier import RoutingDecision
 from shared.registry import Registry, load_registry
 
 ROOT = Path(__file__).resolve().parents[4]

@@ -4,8 +4,9 @@ The artifact is two files under ``router/engine/model/`` (shipped in the wheel, 
 
 - ``routing-v1.npz``: ``weights`` (features x columns, float16), ``bias`` (columns, float32) and ``vocab`` (the
   feature strings, UTF-8, newline-separated, row order);
-- ``routing-v1.json``: version, departments and priorities (column order), training-data hash, training date
-  (taken from the data, so retraining the same data gives the same file), parameters and counts.
+- ``routing-v1.json``: version, departments and priorities (column order), the SHA-256 of the training data and
+  registry, the trainer's version, parameters and counts. No wall-clock date: retraining the same data gives
+  byte-identical files.
 
 Three heads share the feature rows; their columns sit side by side in ``weights``:
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,7 +90,6 @@ class LinearModel:
         path.parent.mkdir(parents=True, exist_ok=True)
         vocab = np.frombuffer("\n".join(self.vocab_list).encode("utf-8"), dtype=np.uint8)
         # a fixed timestamp inside the zip, so the same model always gives the same bytes
-        import zipfile
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name, array in (("weights", self.weights), ("bias", self.bias), ("vocab", vocab)):
                 info = zipfile.ZipInfo(f"{name}.npy", date_time=(2020, 1, 1, 0, 0, 0))

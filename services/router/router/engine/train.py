@@ -33,7 +33,7 @@ import random
 import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -213,11 +213,6 @@ class _Doc:
     priority: str | None  # None: not a priority example (registry terms)
     weight: float = 1.0
     counted: bool = True  # counts towards document frequency (augmented copies do not)
-
-
-@dataclass
-class _Corpus:
-    docs: list[_Doc] = field(default_factory=list)
 
 
 _AT = datetime(2025, 12, 10, 9, tzinfo=UTC)  # rule features do not depend on the date; any fixed day will do
