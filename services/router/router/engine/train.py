@@ -79,6 +79,7 @@ class Params:
     c_priority: float = 10.0
     augment_copies: int = 2
     keyword_weight: float = 0.5
+    letter_fraction: int = 50  # percent of the reports that also get a copy in the letter register
     min_df: int = 2
     holdout_percent: int = 20
     balance: float = 0.5  # lead head: weight a report by (reports of its lead) ** -balance, so rare departments count
@@ -155,6 +156,34 @@ _EN_SUFFIX = ["", " pls help", ". Please send someone.", " thanks", ". Thank you
               " asap", "... that's it really"]
 _EN_FILLER = ["um", "uh", "like", "you know", "I mean"]
 
+# The written-letter register (web forms, letters to the mayor's mailbox) is long and mostly courtesy, context and
+# insistence; the data set has few such reports. A letter wrapper around a report teaches the model that this
+# framing carries no routing signal. The phrases are generic civic-letter formulae written for this purpose.
+_ZH_LETTER_OPEN = [
+    "尊敬的领导您好！我是本市的一名普通市民，在这里住了十几年了，一直很关心我们这里的发展。今天写信是想反映一件事情，",
+    "各位领导好：我们是附近几个小区的居民，这件事情已经困扰我们很长一段时间了，大家商量以后决定通过网上留言的方式反映。",
+    "您好，我想通过这个平台反映一个问题。之前也找过相关的人，但是一直没有得到答复，所以只好在这里留言，希望能引起重视。",
+    "标题：关于我们小区附近一个问题的反映。内容：",
+]
+_ZH_LETTER_CLOSE = [
+    "希望有关部门能够重视这个问题，尽快派人来实地看看，给我们老百姓一个答复。谢谢！",
+    "这个问题拖了很久了，大家意见都很大，恳请领导在百忙之中关注一下，早日解决。此致敬礼！",
+    "以上情况属实，如需核实可以联系我。希望早日得到回复，谢谢各位领导！",
+    "我们相信政府一定会为群众办实事，期待您的回复。",
+]
+_EN_LETTER_OPEN = [
+    "Dear Sir or Madam, I am writing as a resident of this neighbourhood for over ten years to raise a matter that "
+    "has worried a number of us for some time. ",
+    "To whom it may concern: I have tried to raise this before without getting an answer, so I am using this form "
+    "in the hope that it reaches the right people. ",
+    "Subject: a problem near our home. Details: ",
+]
+_EN_LETTER_CLOSE = [
+    " I would be grateful if someone could look into this and let me know what will be done. Yours faithfully.",
+    " Many residents feel the same way and we hope to hear back soon. Thank you for your time.",
+    " I am happy to provide more details if needed. Kind regards.",
+]
+
 
 def _typo(word: str, rng: random.Random) -> str:
     if len(word) < 4:
@@ -168,8 +197,9 @@ def _typo(word: str, rng: random.Random) -> str:
     return word[:i] + word[i] + word[i:]
 
 
-def augment(row: Row, copies: int, seed: str) -> list[str]:
-    """``copies`` variants of the report's text, the same every time for the same id."""
+def augment(row: Row, copies: int, seed: str, letters: bool = False) -> list[str]:
+    """``copies`` variants of the report's text (plus one in the letter register when ``letters``), the same every
+    time for the same id."""
     rng = random.Random(f"{seed}:{row.id}")
     out = []
     for _ in range(copies):
@@ -197,6 +227,11 @@ def augment(row: Row, copies: int, seed: str) -> list[str]:
                 text = "".join(ch for ch in text.lower() if ch.isalnum() or ch in " '")
             text = rng.choice(_EN_PREFIX) + text + rng.choice(_EN_SUFFIX)
         out.append(text)
+    if letters:
+        if row.lang == "zh":
+            out.append(rng.choice(_ZH_LETTER_OPEN) + row.text + rng.choice(_ZH_LETTER_CLOSE))
+        else:
+            out.append(rng.choice(_EN_LETTER_OPEN) + row.text + rng.choice(_EN_LETTER_CLOSE))
     return out
 
 
@@ -228,7 +263,8 @@ def _documents(rows: Iterable[Row], registry: Registry, params: Params) -> list[
     for row in rows:
         deps = row.departments
         docs.append(_Doc(features(normalise(row.text)), rules(row.text), row.lead, deps, row.priority))
-        for text in augment(row, params.augment_copies, params.seed):
+        letter = params.letter_fraction > 0 and _bucket(params.seed + ":letter", row.id) < params.letter_fraction
+        for text in augment(row, params.augment_copies, params.seed, letters=letter):
             docs.append(_Doc(features(normalise(text)), rules(text), row.lead, deps, row.priority, counted=False))
     for department in registry:
         for term in department.keywords:
