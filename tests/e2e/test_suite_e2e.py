@@ -11,13 +11,13 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from router.routing.classifier import KeywordClassifier
+from router.engine import RoutingEngine
 from shared.events import from_kafka
 from shared.registry import load_registry
 from tests.e2e.conftest import Suite, eventually
 
 pytestmark = pytest.mark.e2e
-CLASSIFIER = KeywordClassifier(load_registry())
+CLASSIFIER = RoutingEngine(load_registry())  # the router's default classifier
 TEXTS = [
     "我们小区3号楼门口的自来水管爆了，水一直往外冒",
     "Caller states the street light outside 12 Elm Street has been out for a week",

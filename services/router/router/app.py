@@ -6,11 +6,12 @@ from fastapi import FastAPI
 from router import consumers
 from router.db import LOCK_ID, MIGRATIONS, DeadLetter, OutboxMessage, ProcessedEvent
 from router.registry.routes import router as registry_router
-from router.routing.classifier import KeywordClassifier
+from router.engine import EngineSettings, RoutingEngine
+from router.routing.classifier import Classifier, KeywordClassifier
 from router.routing.routes import router as routing_router
 from router.settings import RouterSettings
 from shared.http import build_app, runtime_lifespan
-from shared.registry import load_registry
+from shared.registry import Registry, load_registry
 from shared.runtime import Runtime
 
 DESCRIPTION = """
@@ -21,12 +22,22 @@ details.
 """
 
 
+def build_classifier(settings: RouterSettings, registry: Registry) -> Classifier:
+    """The router's classifier: the routing engine (rules + model + combiner) unless settings ask for the rules
+    alone. The model artifact is read from the package (or ``LINKAGE_ROUTER_MODEL_FILE``), never the network."""
+    if settings.classifier == "keywords":
+        return KeywordClassifier(registry)
+    engine_settings = EngineSettings(review_threshold=settings.review_threshold,
+                                     police_threshold=settings.police_threshold)
+    return RoutingEngine.load(registry, settings.model_file, engine_settings)
+
+
 def create_app(settings: RouterSettings | None = None) -> FastAPI:
     settings = settings or RouterSettings()
 
     def runtime(app: FastAPI) -> Runtime:
         registry = load_registry(settings.registry_file)
-        classifier = app.state.classifier = KeywordClassifier(registry)
+        classifier = app.state.classifier = build_classifier(settings, registry)
         return Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
                        processed_model=ProcessedEvent, dead_letter_model=DeadLetter, registry=registry,
                        topics=consumers.topics,

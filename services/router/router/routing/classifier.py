@@ -2,7 +2,9 @@
 
 A :class:`Classifier` turns a report's free text into a :class:`RoutingDecision`: whether it is a police matter,
 which department leads, which assist, how urgent it is, how sure the classifier is and why. The routing service
-depends only on the protocol, so a statistical classifier can replace :class:`KeywordClassifier` later.
+depends only on the protocol. The router's default classifier is the routing engine (:mod:`router.engine`), which
+uses :class:`KeywordClassifier` as its rules layer (:meth:`KeywordClassifier.analyse` exposes the evidence) and
+combines it with a statistical model; ``LINKAGE_ROUTER_CLASSIFIER=keywords`` runs the rules alone.
 
 :class:`KeywordClassifier` routes by the terms in the department registry (``shared/registry/departments.toml``):
 
@@ -35,7 +37,7 @@ from typing import NamedTuple, Protocol
 
 from shared.registry import FALLBACK_DEPARTMENT, POLICE_DEPARTMENT, JointRule, Priority, Registry
 
-__all__ = ["REVIEW_THRESHOLD", "Classifier", "KeywordClassifier", "Priority", "RoutingDecision"]
+__all__ = ["REVIEW_THRESHOLD", "Classifier", "KeywordClassifier", "Priority", "RoutingDecision", "RuleAnalysis"]
 
 REVIEW_THRESHOLD = 0.5  # decisions less confident than this go to the triage queue
 
@@ -236,6 +238,22 @@ def _quoted(terms: Iterable[str]) -> str:
 # The keyword classifier
 # ---------------------------------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class RuleAnalysis:
+    """What the rules found, for a combiner that weighs them against other evidence (``router.engine``)."""
+
+    decision: RoutingDecision  # the keyword classifier's own decision
+    scores: dict[str, float]  # evidence per (resolved) department: its distinct terms, weighted
+    terms: dict[str, tuple[str, ...]]  # the matched terms per (resolved) department
+    joint: tuple[JointRule, ...]  # joint rules whose every group matched
+    joint_lead: str | None  # the (resolved) lead of the first matching joint rule that can lead now
+    joint_departments: tuple[str, ...]  # every (resolved) department a matching joint rule names
+    priority: Priority  # from triggers, combined and joint rules (P3 when nothing matched)
+    priority_note: str
+    parts: tuple[str, ...]  # the explanation's parts, department evidence first, the priority note last
+    refused: dict[str, list[str]]
+    matched: tuple[str, ...] = ()  # departments whose terms matched, before presence and refusals
+
 @dataclass
 class _Candidate:
     """Evidence for one (resolved) department: its distinct terms, and the department each came from."""
@@ -286,6 +304,11 @@ class KeywordClassifier:
 
     def classify(self, text: str, *, at: datetime | None = None, exclude: frozenset[str] = frozenset(),
                  switched_on: frozenset[str] = frozenset()) -> RoutingDecision:
+        return self.analyse(text, at=at, exclude=exclude, switched_on=switched_on).decision
+
+    def analyse(self, text: str, *, at: datetime | None = None, exclude: frozenset[str] = frozenset(),
+                switched_on: frozenset[str] = frozenset()) -> RuleAnalysis:
+        """The decision together with the evidence behind it."""
         at = at if at is not None else datetime.now().astimezone()
         exclude = frozenset(exclude)
         registry = self._registry
@@ -334,6 +357,7 @@ class KeywordClassifier:
             for code in (rule.lead, *rule.assisting):
                 if (target := place(code)) is not None and target not in assisting:
                     assisting.append(target)
+        rule_order = tuple(assisting)
         by_rule = set(assisting)  # every department a matching joint rule placed, its lead included
         if lead is None:
             lead = ranked[0] if ranked else (assisting[0] if assisting else FALLBACK_DEPARTMENT)
@@ -371,11 +395,17 @@ class KeywordClassifier:
 
         needs_review = confidence < REVIEW_THRESHOLD or lead in exclude
         police = POLICE_DEPARTMENT in departments
-        return RoutingDecision(
+        decision = RoutingDecision(
             police=police, lead=lead, assisting=tuple(assisting), priority=priority,
             confidence=confidence, explanation="; ".join(parts), needs_review=needs_review, classifier=self.name,
             dispatch_while_review=(POLICE_DEPARTMENT,) if needs_review and police and POLICE_DEPARTMENT not in exclude
             else ())
+        return RuleAnalysis(
+            decision=decision, scores={code: c.score for code, c in candidates.items()},
+            terms={code: tuple(c.terms) for code, c in candidates.items()}, joint=tuple(joint),
+            joint_lead=lead if lead_rule is not None else None, joint_departments=rule_order,
+            priority=priority, priority_note=priority_note, parts=tuple(parts), refused=refused,
+            matched=tuple(dict.fromkeys(str(h.label[1]) for h in department_hits)))
 
     def _priority(self, triggers: list[_Hit], group_terms: dict[tuple[str, int, int], list[str]],
                   joint: list[JointRule]) -> tuple[Priority, str]:

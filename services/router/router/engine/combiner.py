@@ -1,0 +1,202 @@
+"""The routing engine: operator rules and the statistical model, combined into one decision.
+
+Layers (see also the README's "Routing engine" section):
+
+1. **Rules** (:class:`router.routing.classifier.KeywordClassifier`, data in the department registry): department
+   terms, priority triggers, combined priority rules and joint-handling rules, in both languages.
+2. **Model** (:class:`router.engine.model.LinearModel`): character/word n-gram logistic regressions trained on
+   the repository's data set, with three heads: lead department, "department involved" (one per department;
+   police's is the police-matter probability) and priority.
+3. **Combiner** (this module), in this order:
+
+   - *Lead*: a matching joint rule names the lead (operators' explicit joint-handling practice). Otherwise the
+     model's lead distribution is blended with the rules' share of term evidence,
+     ``q = (p_model + rule_weight * p_rules) / (1 + rule_weight)`` (only ``p_model`` when no term matched), and
+     the most probable department that can take the report now leads. Presence modes and refusals apply to the
+     model's departments exactly as to the rules' (:meth:`Registry.resolve`: heating out of season hands its
+     probability to housing; an ``exclude``\\ d department's probability goes nowhere).
+   - *Police*: a police matter when a matching joint rule involves police, police leads, or the model's police
+     probability reaches ``police_threshold``. Police terms alone do not make one ("I called the police last
+     year"), and calm wording does not hide one (the model learnt the matter, not the tone). A *possible*
+     police matter (probability at least ``police_possible``, or police terms with a non-negligible
+     probability) that is not decided goes to triage with police in ``dispatch_while_review``.
+   - *Assisting*: the joint rules' departments, and every department whose "involved" probability reaches
+     ``assist_threshold`` (police is handled above).
+   - *Priority*: the most urgent of the rules' triggers (P1 triggers are unmissable) and the model's priority,
+     P1 from the model already at ``p1_threshold``; P4 only when the model says so and nothing is urgent.
+   - *Confidence*: ``q`` of the lead (at least 0.85 when a joint rule decided); below ``review_threshold`` the
+     report needs review by centre staff (triage queue) instead of being guessed.
+
+The explanation names the rule terms and rules that fired, the model's probabilities and its strongest evidence
+n-grams, and the combiner's reasons, in plain words. The engine is pure and thread-safe; one instance serves the
+whole router.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from router.engine.model import LinearModel
+from router.engine.text import normalise, rule_features
+from router.routing.classifier import KeywordClassifier, RoutingDecision
+from shared.registry import FALLBACK_DEPARTMENT, POLICE_DEPARTMENT, PRIORITIES, Priority, Registry
+
+__all__ = ["EngineSettings", "RoutingEngine"]
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    review_threshold: float = 0.5
+    police_threshold: float = 0.2
+    police_possible: float = 0.03
+    assist_threshold: float = 0.5
+    p1_threshold: float = 0.15
+    rule_weight: float = 0.5
+    involved_weight: float = 0.0  # lead distribution sharpened by the involved heads: p_lead * p_involved ** w
+
+
+class RoutingEngine:
+    """Rules + model + combiner behind the :class:`~router.routing.classifier.Classifier` protocol."""
+
+    def __init__(self, registry: Registry, model: LinearModel | None = None,
+                 settings: EngineSettings = EngineSettings()) -> None:
+        self.registry = registry
+        self.rules = KeywordClassifier(registry)
+        self.model = model if model is not None else LinearModel.load()
+        self.settings = settings
+        self.name = f"engine-{self.model.version}"
+        self._order = {code: i for i, code in enumerate(registry.codes())}
+
+    @classmethod
+    def load(cls, registry: Registry, model_file: str | Path | None = None,
+             settings: EngineSettings = EngineSettings()) -> RoutingEngine:
+        return cls(registry, LinearModel.load(model_file), settings)
+
+    @lru_cache(maxsize=256)  # noqa: B019  # one engine lives as long as the process; keys are small
+    def _placement(self, month: int, day: int, switched_on: frozenset[str], exclude: frozenset[str]
+                   ) -> dict[str, str | None]:
+        """Where each department's matters go on that day: itself, its fallback, or nowhere (refused)."""
+        at = datetime(2000, month, day)  # a leap year: every month-day exists; presence depends on month-day only
+        registry = self.registry
+        out: dict[str, str | None] = {}
+        for code in registry.codes():
+            target = None if code in exclude else registry.resolve(code, at, switched_on)
+            out[code] = None if target in exclude else target
+        return out
+
+    def classify(self, text: str, *, at: datetime | None = None, exclude: frozenset[str] = frozenset(),
+                 switched_on: frozenset[str] = frozenset()) -> RoutingDecision:
+        at = at if at is not None else datetime.now().astimezone()
+        exclude = frozenset(exclude)
+        settings = self.settings
+        registry = self.registry
+        rules = self.rules.analyse(text, at=at, exclude=exclude, switched_on=switched_on)
+        prediction = self.model.predict(normalise(text), rule_features(rules) if self.model.rule_scale else ())
+        placement = self._placement(at.month, at.day, frozenset(switched_on), exclude)
+        place = placement.get
+
+        # -- lead ---------------------------------------------------------------------------------------------
+        model_q: dict[str, float] = {}
+        lead_p = prediction.lead
+        if settings.involved_weight:
+            lead_p = {c: p * prediction.involved.get(c, 0.0) ** settings.involved_weight for c, p in lead_p.items()}
+            total = sum(lead_p.values()) or 1.0
+            lead_p = {c: p / total for c, p in lead_p.items()}
+        for code, p in lead_p.items():
+            if (target := place(code)) is not None:
+                model_q[target] = model_q.get(target, 0.0) + p
+        total_rules = sum(rules.scores.values())
+        if total_rules > 0:
+            w = settings.rule_weight
+            q = {code: (model_q.get(code, 0.0) + w * rules.scores.get(code, 0.0) / total_rules) / (1 + w)
+                 for code in {*model_q, *rules.scores}}
+        else:
+            q = model_q
+        reasons: list[str] = []
+        if rules.joint_lead is not None:
+            lead = rules.joint_lead
+            confidence = max(0.85, q.get(lead, 0.0))
+            reasons.append(f"lead {lead} by joint rule")
+        elif q:
+            lead = min(q, key=lambda c: (-q[c], self._order.get(c, 999)))
+            confidence = q[lead]
+            reasons.append(f"lead {lead}: combined probability {confidence:.2f}")
+        else:
+            lead, confidence = FALLBACK_DEPARTMENT, 0.0
+            reasons.append(f"no department can take it now; fallback {FALLBACK_DEPARTMENT}")
+
+        # -- police -------------------------------------------------------------------------------------------
+        p_police = max(prediction.police, prediction.lead.get(POLICE_DEPARTMENT, 0.0))
+        police_allowed = place(POLICE_DEPARTMENT) == POLICE_DEPARTMENT
+        rule_police = POLICE_DEPARTMENT in rules.joint_departments
+        police_terms = POLICE_DEPARTMENT in rules.scores
+        police = police_allowed and (lead == POLICE_DEPARTMENT or rule_police
+                                     or p_police >= settings.police_threshold)
+        possible = police_allowed and not police and (
+            p_police >= settings.police_possible or (police_terms and p_police >= settings.police_possible / 2))
+        if police and lead != POLICE_DEPARTMENT:
+            why = "joint rule" if rule_police else f"model probability {p_police:.2f}"
+            reasons.append(f"police matter ({why})")
+        elif possible:
+            reasons.append(f"possibly a police matter (probability {p_police:.2f}"
+                           + (", police terms matched" if police_terms else "") + "): review, police informed")
+
+        # -- assisting ----------------------------------------------------------------------------------------
+        assisting: list[str] = []
+        for code in rules.joint_departments:
+            if code != lead and code not in assisting and code in registry and code not in exclude:
+                assisting.append(code)
+        for code, p in sorted(prediction.involved.items(), key=lambda item: -item[1]):
+            if p < settings.assist_threshold or code == POLICE_DEPARTMENT:
+                continue
+            target = place(code)
+            if target is not None and target != lead and target not in assisting:
+                assisting.append(target)
+                reasons.append(f"{target} assists (model {p:.2f})")
+        if police and lead != POLICE_DEPARTMENT and POLICE_DEPARTMENT not in assisting:
+            assisting.append(POLICE_DEPARTMENT)
+        if not police and POLICE_DEPARTMENT in assisting:
+            assisting.remove(POLICE_DEPARTMENT)
+
+        # -- priority -----------------------------------------------------------------------------------------
+        model_priority: Priority = max(prediction.priority, key=lambda k: prediction.priority[k])  # type: ignore[assignment]
+        if prediction.priority.get("P1", 0.0) >= settings.p1_threshold:
+            model_priority = "P1"
+        rank = PRIORITIES.index
+        if rules.priority in ("P1", "P2") and rank(rules.priority) <= rank(model_priority):
+            priority: Priority = rules.priority
+            priority_why = rules.priority_note
+        elif model_priority == "P4" and rules.priority not in ("P1", "P2"):
+            priority, priority_why = "P4", f"priority P4: model {prediction.priority['P4']:.2f}"
+        else:
+            priority = "P3" if model_priority == "P4" else model_priority
+            priority_why = (f"priority {priority}: model {prediction.priority[priority]:.2f}"
+                            + (f" ({rules.priority_note})" if rules.priority != "P3" else ""))
+
+        # -- review -------------------------------------------------------------------------------------------
+        confidence = round(min(confidence, 0.99), 3)
+        needs_review = confidence < settings.review_threshold or lead in exclude or possible
+        dispatch = ()
+        if needs_review and (police or possible) and police_allowed:
+            dispatch = (POLICE_DEPARTMENT,)
+
+        # -- explanation --------------------------------------------------------------------------------------
+        top = sorted(prediction.lead.items(), key=lambda item: -item[1])[:3]
+        model_part = ("model " + self.model.version + ": lead " + ", ".join(f"{c} {p:.2f}" for c, p in top)
+                      + f"; police {p_police:.2f}; priority "
+                      + ", ".join(f"{k} {v:.2f}" for k, v in prediction.priority.items() if v >= 0.1))
+        if prediction.evidence:
+            model_part += "; evidence " + ", ".join(f"'{e}'" for e in prediction.evidence)
+        rule_parts = [p for p in rules.parts[:-1] if not p.startswith("no department matched")]
+        explanation = "; ".join([
+            *(["rules: " + "; ".join(rule_parts)] if rule_parts else ["rules: no term matched"]),
+            model_part, "decision: " + "; ".join(reasons), priority_why,
+            *(["needs review (confidence below threshold)"] if confidence < settings.review_threshold else []),
+        ])
+        return RoutingDecision(
+            police=police, lead=lead, assisting=tuple(assisting), priority=priority, confidence=confidence,
+            explanation=explanation, needs_review=needs_review, classifier=self.name,
+            dispatch_while_review=dispatch)

@@ -1,0 +1,123 @@
+"""Text normalisation and features for the statistical layer of the routing engine.
+
+One model serves simplified Chinese, traditional Chinese and English, so every text goes through the same steps,
+at training time and at run time (this module is the only place they are defined):
+
+1. **Normalise**: NFKC (full-width letters, digits and punctuation become ASCII), case-fold, typographic quotes
+   made plain, and traditional characters mapped to simplified ones with a character table (``t2s.json`` next to
+   this module, exported from ``zhconv``'s dictionary by :mod:`router.engine.charmap`, so run time needs no
+   conversion library). A character table is not a full phrase converter, but the few one-to-many cases
+   (``著``/``着``, ``乾``/``干``) only blur a handful of n-grams, which the classifier tolerates.
+2. **Features** (sparse, binary, then L2-normalised), chosen because Chinese is not segmented and callers type
+   fast:
+
+   - Chinese: character 1-, 2- and 3-grams inside each run of Han characters (punctuation, digits and Latin
+     letters end a run). No word segmenter: n-grams capture words and short phrases (``燃气``, ``漏气``,
+     ``没人收``) without a dictionary that would miss dialect and typos.
+   - English: stemmed word unigrams and bigrams (the small stemmer of the keyword classifier) and character
+     3- and 4-grams of each word with boundary marks, which tolerate typos and unseen inflections
+     (``garbge``, ``electrocuted``). Digits become ``0`` so house numbers and dates do not become features.
+   - Each family has its own prefix, so a Chinese bigram never collides with an English one.
+
+Feature strings are mapped to columns by a fixed vocabulary saved with the model (features seen in at least two
+training texts); features outside it are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+from router.routing.classifier import stem
+
+__all__ = ["features", "normalise", "rule_features", "to_simplified"]
+
+CHARMAP_FILE = Path(__file__).with_name("t2s.json")
+
+_QUOTES = {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"}
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[a-z0-9\u00c0-\u024f]+(?:'[a-z\u00c0-\u024f]+)*")
+_DIGITS = re.compile(r"[0-9]+")
+_STOP = frozenset({"a", "an", "the", "and", "or", "of", "to", "is", "are", "was", "were", "be", "it", "in", "on",
+                   "at", "for", "i", "we", "my", "our", "me", "us", "this", "that", "there", "s"})
+
+
+# Talking *about* contacting the police is not the matter itself ("I called the police last year about the dogs,
+# now it's the bins"). Such phrases become one token, so the model learns from the data how much (little) they say,
+# instead of reading them as the words "police" or "报警".
+_POLICE_CONTACT = re.compile(
+    r"\b(?:i|we|she|he|they|someone|neighbours?|neighbors?)?\s*(?:had\s+|have\s+|'ve\s+|already\s+)?"
+    r"(?:called|phoned|rang|contacted|reported\s+(?:it|this|that)?\s*to|told|went\s+to|call(?:ing)?)\s+"
+    r"(?:the\s+)?(?:police|cops|999|911|110)\b"
+    r"|\b(?:police|cops)\s+(?:came|were\s+called|said|told|have\s+been|already)\b"
+    r"|报过警|报了警|已经报警|已报警|报警了|报警过|打过110|打了110|打过幺幺零|找过派出所|找过警察|警察来过|警察来了"
+    r"|派出所来过|派出所说|警察说")
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[int, str]:
+    table = {ord(k): v for k, v in _QUOTES.items()}
+    try:
+        mapping = json.loads(CHARMAP_FILE.read_text(encoding="utf-8"))
+    except FileNotFoundError:  # only while bootstrapping the map itself
+        mapping = {}
+    table.update({ord(k): v for k, v in mapping.items()})
+    return table
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters replaced by their simplified form (character by character)."""
+    return text.translate(_table())
+
+
+def normalise(text: str) -> str:
+    """NFKC, case-folded, plain quotes, simplified characters."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_table())
+
+
+def features(text: str) -> list[str]:
+    """The distinct feature strings of a *normalised* text, in first-seen order."""
+    out: dict[str, None] = {}
+    text = _POLICE_CONTACT.sub(" policecontact ", text)
+    for run in _HAN.findall(text):
+        n = len(run)
+        for i in range(n):
+            out["c" + run[i]] = None
+            if i + 1 < n:
+                out["c" + run[i:i + 2]] = None
+                if i + 2 < n:
+                    out["c" + run[i:i + 3]] = None
+    previous = None
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if word.endswith("'s"):
+            word = word[:-2]
+        word = _DIGITS.sub("0", word)
+        if not word or word == "0":
+            previous = None
+            continue
+        stemmed = stem(word)
+        if word not in _STOP:
+            out["w" + stemmed] = None
+            if len(word) >= 3 and word != "policecontact":
+                marked = f"<{word}>"
+                for size in (3, 4):
+                    for i in range(len(marked) - size + 1):
+                        out["g" + marked[i:i + size]] = None
+        if previous is not None:
+            out["b" + previous + " " + stemmed] = None
+        previous = stemmed
+    return list(out)
+
+
+def rule_features(analysis) -> list[str]:  # analysis: router.routing.classifier.RuleAnalysis
+    """What the operator rules found, as features of the model (stacking): the departments whose terms matched
+    (before presence modes and refusals, so the features do not depend on the date), the leads of matching joint
+    rules, and the rules' priority. The model learns from the data how far to trust each of them, in context."""
+    out = ["rd" + code for code in analysis.matched]
+    out += ["rj" + rule.lead for rule in analysis.joint]
+    out.append("rp" + analysis.priority)
+    return list(dict.fromkeys(out))

@@ -1,0 +1,385 @@
+"""Train the routing engine's statistical layer: ``make train`` (``python -m router.engine.train``).
+
+Reads every ``*.jsonl`` file in ``services/router/training/data/`` (one report a line: ``id``, ``group``, ``lang``,
+``script``, ``register``, ``text``, ``police``, ``lead``, ``assisting``, ``priority``; provenance in
+``services/router/training/README.md``) and writes ``router/engine/model/routing-v1.npz`` + ``.json``.
+
+Deterministic: the data files are read in name order, augmentation uses a random generator seeded per report id,
+and the solver (L-BFGS on a fixed matrix) has no randomness, so the same data gives the same weights. The
+artifact's metadata records the SHA-256 of the data files and of the bundled registry (whose terms are training
+examples too); a unit test fails when they no longer match, so nobody forgets to retrain.
+
+What goes in:
+
+1. every report of the data set, minus the held-out groups when training the evaluation model
+   (:func:`split`: a whole scenario group is in or out, so paraphrases of one scenario never leak across);
+2. augmented copies (:func:`augment`): the same report wrapped in another register (operator-note and SMS
+   prefixes, hesitations, a polite closing), English with a typo or stripped to lower-case SMS style, Chinese
+   with a dropped character. The copies teach the model that wrappers carry no routing signal;
+3. the registry's department terms, each as a tiny report of its department (lead and involved heads only): the
+   operators' vocabulary becomes a prior for the model too, which helps short and terse texts.
+
+Training-only dependencies: scikit-learn, scipy (and zhconv for the character map); they are in the ``dev`` and
+``train`` extras, the router itself needs only numpy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from router.engine.model import DEFAULT_MODEL_FILE, LinearModel
+from router.engine.text import features, normalise, rule_features
+from router.routing.classifier import KeywordClassifier
+from shared.registry import DEFAULT_REGISTRY_FILE, PRIORITIES, Registry, load_registry
+
+__all__ = ["DATA_DIR", "Params", "Row", "augment", "data_hash", "load_rows", "split", "train"]
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "training" / "data"
+VERSION = "routing-v1"
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    group: str
+    lang: str
+    script: str
+    register: str
+    text: str
+    police: bool
+    lead: str
+    assisting: tuple[str, ...]
+    priority: str
+    source: str = ""
+
+    @property
+    def departments(self) -> frozenset[str]:
+        deps = {self.lead, *self.assisting}
+        if self.police:
+            deps.add("police")
+        return frozenset(deps)
+
+
+@dataclass(frozen=True)
+class Params:
+    c_lead: float = 20.0
+    c_involved: float = 10.0
+    c_priority: float = 10.0
+    augment_copies: int = 2
+    keyword_weight: float = 0.5
+    letter_fraction: int = 50  # percent of the reports that also get a copy in the letter register
+    min_df: int = 2
+    holdout_percent: int = 20
+    balance: float = 0.5  # lead head: weight a report by (reports of its lead) ** -balance, so rare departments count
+    rule_features: float = 0.0  # weight of a rule feature against one n-gram (0: none; see text.rule_features;
+    # tried at 1 and 3: no better than blending the rules in the combiner, and police recall was lower)
+    prune: float = 0.002  # drop a feature whose weights are all smaller than this (keeps the artifact small)
+    seed: str = "linkage-routing"
+
+
+def load_rows(data_dir: Path = DATA_DIR, registry: Registry | None = None,
+              warn: bool = True) -> list[Row]:
+    """Every valid report of every ``*.jsonl`` file, in file-name then line order. Invalid lines are reported on
+    stderr and skipped (the data is written by people; a bad line should not stop training)."""
+    codes = set((registry or load_registry()).codes())
+    rows: list[Row] = []
+    seen: set[str] = set()
+    for path in sorted(data_dir.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                row = Row(id=str(raw["id"]), group=str(raw.get("group") or raw["id"]), lang=str(raw["lang"]),
+                          script=str(raw.get("script", "")), register=str(raw.get("register", "")),
+                          text=str(raw["text"]), police=bool(raw["police"]), lead=str(raw["lead"]),
+                          assisting=tuple(str(a) for a in raw.get("assisting") or ()),
+                          priority=str(raw["priority"]), source=path.name)
+                bad = [c for c in (row.lead, *row.assisting) if c not in codes]
+                if bad or row.priority not in PRIORITIES or not row.text.strip():
+                    raise ValueError(f"unknown department {bad}" if bad else "bad priority or empty text")
+                if row.id in seen:
+                    raise ValueError(f"duplicate id {row.id!r}")
+            except (ValueError, KeyError, TypeError) as exc:
+                if warn:
+                    print(f"{path.name}:{number}: skipped: {exc}", file=sys.stderr)
+                continue
+            seen.add(row.id)
+            rows.append(row)
+    return rows
+
+
+def data_hash(data_dir: Path = DATA_DIR, registry_file: Path = DEFAULT_REGISTRY_FILE) -> str:
+    digest = hashlib.sha256()
+    for path in [*sorted(data_dir.glob("*.jsonl")), registry_file]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _bucket(seed: str, group: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{seed}:{group}".encode()).digest()[:4], "big") % 100
+
+
+def split(rows: Sequence[Row], params: Params = Params()) -> tuple[list[Row], list[Row]]:
+    """(train, held-out) by scenario group: ``holdout_percent`` of the groups, chosen by a hash of the group id."""
+    train_rows, held = [], []
+    for row in rows:
+        (held if _bucket(params.seed, row.group) < params.holdout_percent else train_rows).append(row)
+    return train_rows, held
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Augmentation: other registers and noise, seeded by the report id
+# ---------------------------------------------------------------------------------------------------------------
+
+_ZH_PREFIX = ["", "来电人反映：", "市民来电称，", "来电反映", "网友留言：", "【短信】", "喂，你好，", "呃，那个，",
+              "您好，我想反映一下，", "群众反映：", "工单：", "你好 ", "坐席记录：来电人称"]
+_ZH_SUFFIX = ["", "，请尽快处理。", "。谢谢！", "，麻烦你们派人来看看。", "。请相关部门核实处理。", "，急！",
+              "。来电人要求回复。", "……就这样"]
+_ZH_FILLER = ["呃", "那个", "就是", "嗯", "然后"]
+_EN_PREFIX = ["", "Caller states ", "Caller reports that ", "RP advises ", "SMS: ", "Web form: ", "hi, um, ",
+              "Hello, ", "Hi there, I want to report that ", "Operator note: caller says ", "uh, yeah, ",
+              "Message from resident: "]
+_EN_SUFFIX = ["", " pls help", ". Please send someone.", " thanks", ". Thank you.", ". Caller requests callback.",
+              " asap", "... that's it really"]
+_EN_FILLER = ["um", "uh", "like", "you know", "I mean"]
+
+# The written-letter register (web forms, letters to the mayor's mailbox) is long and mostly courtesy, context and
+# insistence; the data set has few such reports. A letter wrapper around a report teaches the model that this
+# framing carries no routing signal. The phrases are generic civic-letter formulae written for this purpose.
+_ZH_LETTER_OPEN = [
+    "尊敬的领导您好！我是本市的一名普通市民，在这里住了十几年了，一直很关心我们这里的发展。今天写信是想反映一件事情，",
+    "各位领导好：我们是附近几个小区的居民，这件事情已经困扰我们很长一段时间了，大家商量以后决定通过网上留言的方式反映。",
+    "您好，我想通过这个平台反映一个问题。之前也找过相关的人，但是一直没有得到答复，所以只好在这里留言，希望能引起重视。",
+    "标题：关于我们小区附近一个问题的反映。内容：",
+]
+_ZH_LETTER_CLOSE = [
+    "希望有关部门能够重视这个问题，尽快派人来实地看看，给我们老百姓一个答复。谢谢！",
+    "这个问题拖了很久了，大家意见都很大，恳请领导在百忙之中关注一下，早日解决。此致敬礼！",
+    "以上情况属实，如需核实可以联系我。希望早日得到回复，谢谢各位领导！",
+    "我们相信政府一定会为群众办实事，期待您的回复。",
+]
+_EN_LETTER_OPEN = [
+    "Dear Sir or Madam, I am writing as a resident of this neighbourhood for over ten years to raise a matter that "
+    "has worried a number of us for some time. ",
+    "To whom it may concern: I have tried to raise this before without getting an answer, so I am using this form "
+    "in the hope that it reaches the right people. ",
+    "Subject: a problem near our home. Details: ",
+]
+_EN_LETTER_CLOSE = [
+    " I would be grateful if someone could look into this and let me know what will be done. Yours faithfully.",
+    " Many residents feel the same way and we hope to hear back soon. Thank you for your time.",
+    " I am happy to provide more details if needed. Kind regards.",
+]
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    if len(word) < 4:
+        return word
+    i = rng.randrange(1, len(word) - 1)
+    choice = rng.randrange(3)
+    if choice == 0:
+        return word[:i] + word[i + 1:]
+    if choice == 1:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    return word[:i] + word[i] + word[i:]
+
+
+def augment(row: Row, copies: int, seed: str, letters: bool = False) -> list[str]:
+    """``copies`` variants of the report's text (plus one in the letter register when ``letters``), the same every
+    time for the same id."""
+    rng = random.Random(f"{seed}:{row.id}")
+    out = []
+    for _ in range(copies):
+        text = row.text
+        if row.lang == "zh":
+            if rng.random() < 0.4:
+                cut = [i for i, ch in enumerate(text) if ch in "，,。 "]
+                if cut:
+                    i = rng.choice(cut)
+                    text = text[:i + 1] + rng.choice(_ZH_FILLER) + "，" + text[i + 1:]
+            if rng.random() < 0.3 and len(text) > 8:
+                i = rng.randrange(len(text))
+                text = text[:i] + text[i + 1:]
+            text = rng.choice(_ZH_PREFIX) + text + rng.choice(_ZH_SUFFIX)
+        else:
+            words = text.split(" ")
+            if rng.random() < 0.6 and words:
+                i = rng.randrange(len(words))
+                words[i] = _typo(words[i], rng)
+            if rng.random() < 0.3 and len(words) > 3:
+                i = rng.randrange(1, len(words))
+                words.insert(i, rng.choice(_EN_FILLER) + ",")
+            text = " ".join(words)
+            if rng.random() < 0.3:
+                text = "".join(ch for ch in text.lower() if ch.isalnum() or ch in " '")
+            text = rng.choice(_EN_PREFIX) + text + rng.choice(_EN_SUFFIX)
+        out.append(text)
+    if letters:
+        if row.lang == "zh":
+            out.append(rng.choice(_ZH_LETTER_OPEN) + row.text + rng.choice(_ZH_LETTER_CLOSE))
+        else:
+            out.append(rng.choice(_EN_LETTER_OPEN) + row.text + rng.choice(_EN_LETTER_CLOSE))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Doc:
+    features: list[str]
+    rules: list[str]
+    lead: str
+    departments: frozenset[str]
+    priority: str | None  # None: not a priority example (registry terms)
+    weight: float = 1.0
+    counted: bool = True  # counts towards document frequency (augmented copies do not)
+
+
+_AT = datetime(2025, 12, 10, 9, tzinfo=UTC)  # rule features do not depend on the date; any fixed day will do
+
+
+def _documents(rows: Iterable[Row], registry: Registry, params: Params) -> list[_Doc]:
+    docs: list[_Doc] = []
+    keywords = KeywordClassifier(registry)
+
+    def rules(text: str) -> list[str]:
+        return rule_features(keywords.analyse(text, at=_AT)) if params.rule_features else []
+
+    for row in rows:
+        deps = row.departments
+        docs.append(_Doc(features(normalise(row.text)), rules(row.text), row.lead, deps, row.priority))
+        letter = params.letter_fraction > 0 and _bucket(params.seed + ":letter", row.id) < params.letter_fraction
+        for text in augment(row, params.augment_copies, params.seed, letters=letter):
+            docs.append(_Doc(features(normalise(text)), rules(text), row.lead, deps, row.priority, counted=False))
+    for department in registry:
+        for term in department.keywords:
+            feats = features(normalise(term))
+            if feats:
+                docs.append(_Doc(feats, rules(term), department.code, frozenset({department.code}), None,
+                                 weight=params.keyword_weight))
+    return docs
+
+
+def _fit(x, y: np.ndarray, weight: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray, list]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, solver="newton-cg", max_iter=200, tol=1e-4)
+    model.fit(x, y, sample_weight=weight)
+    return model.coef_, model.intercept_, list(model.classes_)
+
+
+def train(rows: Sequence[Row], registry: Registry | None = None, params: Params = Params(),
+          meta: dict | None = None) -> LinearModel:
+    """A model trained on ``rows`` (and augmentations and registry terms, see the module docstring)."""
+    from scipy.sparse import csr_matrix
+
+    registry = registry or load_registry()
+    departments = registry.codes()
+    docs = _documents(rows, registry, params)
+
+    df = Counter(f for d in docs if d.counted for f in (*d.features, *d.rules))
+    vocab_list = sorted(f for f, n in df.items() if n >= params.min_df)
+    vocab = {f: i for i, f in enumerate(vocab_list)}
+
+    indptr, indices, values = [0], [], []
+    for doc in docs:
+        cols = {vocab[f]: 1.0 for f in doc.features if f in vocab}
+        cols.update({vocab[f]: params.rule_features for f in doc.rules if f in vocab})
+        scale = 1.0 / math.sqrt(len(cols)) if cols else 0.0
+        for col in sorted(cols):
+            indices.append(col)
+            values.append(cols[col] * scale)
+        indptr.append(len(indices))
+    x = csr_matrix((np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64), np.array(indptr)),
+                   shape=(len(docs), len(vocab_list)))
+    weight = np.array([d.weight for d in docs])
+    k, v = len(departments), len(vocab_list)
+    columns = 2 * k + len(PRIORITIES)
+    w = np.zeros((v, columns), dtype=np.float64)
+    b = np.full(columns, -30.0)
+
+    # lead: multinomial over the departments that occur, rarer departments weighted up
+    y = np.array([d.lead for d in docs])
+    counts = Counter(d.lead for d in docs if d.priority is not None)
+    lead_weight = np.array([d.weight * (counts.get(d.lead, 1) ** -params.balance if d.priority is not None else
+                                        1.0) for d in docs])
+    reports = np.array([d.priority is not None for d in docs])
+    lead_weight[reports] *= reports.sum() / lead_weight[reports].sum()
+    coef, intercept, classes = _fit(x, y, lead_weight, params.c_lead)
+    if len(classes) == 2:  # binary special case of scikit-learn: one row for the second class
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    for row, code in enumerate(classes):
+        i = departments.index(code)
+        w[:, i], b[i] = coef[row], intercept[row]
+
+    # involved: one binary model per department
+    for i, code in enumerate(departments):
+        target = np.array([code in d.departments for d in docs])
+        if target.all() or not target.any():
+            b[k + i] = 30.0 if target.all() else -30.0
+            continue
+        coef, intercept, _ = _fit(x, target, weight, params.c_involved)
+        w[:, k + i], b[k + i] = coef[0], intercept[0]
+
+    # priority: reports only
+    with_priority = np.array([d.priority is not None for d in docs])
+    yp = np.array([d.priority for d in docs if d.priority is not None])
+    coef, intercept, classes = _fit(x[with_priority], yp, weight[with_priority], params.c_priority)
+    if len(classes) == 2:
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    for row, level in enumerate(classes):
+        i = 2 * k + PRIORITIES.index(level)
+        w[:, i], b[i] = coef[row], intercept[row]
+
+    keep = np.abs(w).max(axis=1) >= params.prune
+    w = w[keep]
+    vocab_list = [f for f, kept in zip(vocab_list, keep, strict=True) if kept]
+    info = {
+        "version": VERSION, "departments": departments, "priorities": list(PRIORITIES),
+        "heads": {"lead": [0, k], "involved": [k, 2 * k], "priority": [2 * k, 2 * k + len(PRIORITIES)]},
+        "params": params.__dict__, "reports": len(rows), "documents": len(docs), "features": len(vocab_list),
+        "languages": dict(sorted(Counter(r.lang for r in rows).items())),
+        "leads": dict(sorted(Counter(r.lead for r in rows).items())),
+        **(meta or {}),
+    }
+    return LinearModel(w.astype(np.float16), b.astype(np.float32), vocab_list, info)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train the routing engine's statistical layer.")
+    parser.add_argument("--data", type=Path, default=DATA_DIR, help="directory of *.jsonl training files")
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_FILE, help="artifact path (.npz)")
+    args = parser.parse_args(argv)
+    from sklearn import __version__ as sklearn_version
+
+    registry = load_registry()
+    rows = load_rows(args.data, registry)
+    if not rows:
+        raise SystemExit(f"no training data in {args.data}")
+    model = train(rows, registry, meta={"data_hash": data_hash(args.data), "data_files": sorted(
+        p.name for p in args.data.glob("*.jsonl")), "trainer": f"scikit-learn {sklearn_version}"})
+    model.save(args.out)
+    size = args.out.stat().st_size
+    print(f"{args.out}: {model.meta['reports']} reports, {model.meta['documents']} documents, "
+          f"{model.meta['features']} features, {size / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""The routing engine (rules + model + combiner) on reports written for these tests, not taken from the training
+set: unmissable P1 triggers in three scripts, joint handling, distractors and calm police matters, presence modes,
+refusals, triage with police informed, and a reproducible, up-to-date model artifact."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from router.engine import DEFAULT_MODEL_FILE, EngineSettings, LinearModel, RoutingEngine
+from router.engine import train as training
+from router.engine.text import features, normalise
+from router.routing.classifier import Classifier, RoutingDecision
+from shared.registry import load_registry
+
+WINTER = datetime(2026, 1, 14, 9, tzinfo=UTC)
+SUMMER = datetime(2026, 7, 14, 9, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def engine() -> RoutingEngine:
+    return RoutingEngine(load_registry())
+
+
+def classify(engine: RoutingEngine, text: str, **kwargs: object) -> RoutingDecision:
+    kwargs.setdefault("at", WINTER)
+    return engine.classify(text, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", [
+    "快来人啊，三楼那户人家窗户里往外冒黑烟，好像着火了",
+    "我爸突然倒下了，叫他没反应，好像没有呼吸了",
+    "菜市场门口有个人拿着刀在挥，大家都在跑",
+    "我們這棟樓走廊裏有很濃的煤氣味，好像哪裏漏氣了",
+    "隔壁倉庫起火了，火很大，快來",
+    "有人在公園裏持刀傷人",
+    "My husband collapsed in the garden and he is not breathing, please hurry",
+    "There is a man waving a gun outside the corner shop on Hill Road",
+    "Flames are coming out of the roof of the warehouse next to us",
+    "strong smell of gas on our landing, think its a gas leak",
+])
+def test_p1_triggers_are_unmissable_in_every_script(engine: RoutingEngine, text: str) -> None:
+    decision = classify(engine, text)
+    assert decision.priority == "P1", decision.explanation
+
+
+@pytest.mark.parametrize(("text", "lead", "assisting"), [
+    ("A van went into a cyclist at the roundabout, he's lying in the road and his head is bleeding", "police",
+     {"ems"}),
+    ("路口一辆电动车和小轿车撞了，骑车的人腿受伤了走不了", "police", {"ems"}),
+    ("Really strong smell of gas in the stairwell of block C, every floor", "gas", {"fire"}),
+    ("單元樓道裏燃氣味特別大", "gas", {"fire"}),
+    ("My elderly neighbour lives alone and I can see her through the window, she collapsed on the kitchen floor",
+     "ems", {"civil_affairs"}),
+    ("隔壁独居的王奶奶摔倒在地上起不来了", "ems", {"civil_affairs"}),
+    ("Six of us have been throwing up since lunch at the noodle restaurant on King Street, food poisoning", "ems",
+     {"market_regulation"}),
+    ("公司旁边那家快餐店，我们好几个同事吃完都食物中毒了，上吐下泻", "ems", {"market_regulation"}),
+])
+def test_joint_handling(engine: RoutingEngine, text: str, lead: str, assisting: set[str]) -> None:
+    decision = classify(engine, text)
+    assert decision.lead == lead, decision.explanation
+    assert assisting <= set(decision.assisting), decision.explanation
+
+
+@pytest.mark.parametrize(("text", "lead"), [
+    ("Our bins on Ashgrove Road were skipped again this week. Maybe someone stole the lids, they are gone too, "
+     "but mainly we need the rubbish collected", "sanitation"),
+    ("I called the police last year about something else and they were very kind; today I'm ringing because the "
+     "street light outside number 9 has been dark for a week", "power"),
+    ("去年我报过警，那是另一回事。今天打电话是因为我们小区的垃圾已经三天没人清运了，臭得不行", "sanitation"),
+])
+def test_words_that_are_not_the_matter_do_not_make_it_a_police_matter(engine: RoutingEngine, text: str,
+                                                                      lead: str) -> None:
+    decision = classify(engine, text)
+    assert decision.lead == lead, decision.explanation
+    assert not decision.police, decision.explanation
+
+
+@pytest.mark.parametrize("text", [
+    "Someone keeps taking money from my mother's account and she has no idea who it is",
+    "有人冒充银行客服打电话，让我妈把存款转到一个安全账户，她已经转了两万",
+    "最近總有個男的跟着我女兒放學回家，她很害怕",
+])
+def test_calm_wording_does_not_hide_a_police_matter(engine: RoutingEngine, text: str) -> None:
+    decision = classify(engine, text)
+    assert decision.police or "police" in decision.dispatch_while_review, decision.explanation
+
+
+def test_heating_out_of_season_goes_to_housing(engine: RoutingEngine) -> None:
+    text = "The radiators in our flat have been stone cold for three days"
+    assert classify(engine, text, at=WINTER).lead == "heating"
+    summer = classify(engine, text, at=SUMMER)
+    assert summer.lead == "housing" and "heating" not in summer.departments
+
+
+def test_excluded_department_is_not_proposed_again(engine: RoutingEngine) -> None:
+    text = "小区门口的自来水管爆了，水哗哗地往外冒"
+    first = classify(engine, text)
+    assert first.lead == "water"
+    again = classify(engine, text, exclude=frozenset({"water"}))
+    assert "water" not in again.departments
+
+
+def test_possible_police_matter_reaches_police_while_it_waits_for_triage() -> None:
+    # a threshold nobody reaches puts every report in triage: police must still get the possibly-police ones
+    strict = RoutingEngine(load_registry(), settings=EngineSettings(review_threshold=1.0))
+    decision = strict.classify("Someone keeps taking money from my mother's account", at=WINTER)
+    assert decision.needs_review
+    assert decision.dispatch_while_review == ("police",)
+    calm = strict.classify("The bins on our street were not collected this week", at=WINTER)
+    assert calm.needs_review and calm.dispatch_while_review == ()
+
+
+def test_unplaceable_text_goes_to_review(engine: RoutingEngine) -> None:
+    decision = classify(engine, "hello? hello? can you hear me")
+    assert decision.needs_review
+
+
+def test_explanation_names_rules_model_and_evidence(engine: RoutingEngine) -> None:
+    decision = classify(engine, "楼道里燃气味很大")
+    assert "rules: gas: matched '燃气味'" in decision.explanation
+    assert "model routing-v1: lead gas" in decision.explanation
+    assert "evidence" in decision.explanation
+
+
+def test_traditional_and_simplified_normalise_to_the_same_features() -> None:
+    assert features(normalise("樓道裏燃氣味很大")) == features(normalise("楼道里燃气味很大"))
+    assert normalise("ＢＵＲＳＴ Pipe") == "burst pipe"
+
+
+def test_engine_satisfies_the_protocol_and_is_deterministic(engine: RoutingEngine) -> None:
+    protocol: Classifier = engine
+    text = "The street light outside 4 Mill Lane flickers all night"
+    assert protocol.classify(text, at=WINTER) == protocol.classify(text, at=WINTER)
+    assert engine.name == "engine-routing-v1"
+
+
+def test_training_is_deterministic() -> None:
+    registry = load_registry()
+    rows = training.load_rows(training.DATA_DIR, registry, warn=False)[:120]
+    params = replace(training.Params(), augment_copies=1)
+    first = training.train(rows, registry, params)
+    second = training.train(rows, registry, params)
+    assert first.vocab_list == second.vocab_list
+    assert np.array_equal(first.weights, second.weights) and np.array_equal(first.bias, second.bias)
+
+
+def test_committed_artifact_was_trained_on_the_current_data() -> None:
+    meta = json.loads(DEFAULT_MODEL_FILE.with_suffix(".json").read_text(encoding="utf-8"))
+    assert meta["data_hash"] == training.data_hash(), "training data or registry changed: run `make train`"
+    model = LinearModel.load()
+    assert model.weights.shape == (len(model.vocab_list), 2 * len(model.departments) + len(model.priorities))
+
+
+def test_router_builds_the_engine_by_default_and_the_rules_alone_on_request() -> None:
+    from router.app import build_classifier
+    from router.routing.classifier import KeywordClassifier
+    from router.settings import RouterSettings
+
+    registry = load_registry()
+    assert isinstance(build_classifier(RouterSettings(), registry), RoutingEngine)
+    assert isinstance(build_classifier(RouterSettings(classifier="keywords"), registry), KeywordClassifier)
+    strict = build_classifier(RouterSettings(review_threshold=0.99, police_threshold=0.9), registry)
+    assert isinstance(strict, RoutingEngine)
+    assert (strict.settings.review_threshold, strict.settings.police_threshold) == (0.99, 0.9)
