@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from shared.events.models import (
     Channel,
     Clock,
+    IncidentReportLinkedV1,
     Location,
     Priority,
     ReportFeedbackReceivedV1,
@@ -100,10 +101,14 @@ class ReportFeedbackReceived(Event[ReportFeedbackReceivedV1]):
     type: Literal["report.feedback_received.v1"] = "report.feedback_received.v1"
 
 
+class IncidentReportLinked(Event[IncidentReportLinkedV1]):
+    type: Literal["incident.report_linked.v1"] = "incident.report_linked.v1"
+
+
 _ALL = (ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved, TicketEscalated,
-        ReportFeedbackReceived)
+        ReportFeedbackReceived, IncidentReportLinked)
 AnyEvent = Annotated[Union[ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved,
-                           TicketEscalated, ReportFeedbackReceived],
+                           TicketEscalated, ReportFeedbackReceived, IncidentReportLinked],
                      Field(discriminator="type")]
 _any_event: TypeAdapter[Any] = TypeAdapter(AnyEvent)
 EVENT_TYPES: dict[str, type[Event[Any]]] = {
@@ -145,6 +150,7 @@ def _attr_text(value: Any) -> str:
 
 
 __all__ = [
+    "IncidentReportLinked", "IncidentReportLinkedV1",
     "Clock", "REPORTS_FEEDBACK", "ReportFeedbackReceived", "ReportFeedbackReceivedV1", "Satisfaction", "TICKETS_ESCALATIONS",
     "TicketClocks", "TicketEscalated", "TicketEscalatedV1",
     "AnyEvent", "Channel", "ContractError", "Event", "EVENT_TYPES", "Location", "Priority", "REPORTS_RECEIVED",

@@ -51,10 +51,18 @@ class ReportRoutedV1(_Data):
     excluded: list[str] = Field(default_factory=list, description="Departments that refused the report")
     priority: Priority
     confidence: float = Field(ge=0, le=1)
-    needs_review: bool = False
+    needs_review: bool = Field(False, description="True: the report waits in the centre's triage queue; only "
+                                                  "`dispatched` (police when it may be a police matter) has it yet")
     explanation: str = ""
     classifier: str
     decided_at: datetime
+    incident_id: str | None = Field(None, description="Set when this report was linked to an incident: the "
+                                                      "incident's first report id (added in 1.1)")
+    linked: bool = Field(False, description="True when this report is another caller's report of an existing "
+                                            "incident: no tickets of its own, it follows the incident (1.1)")
+    trigger: Literal["received", "transfer", "triage", "linked"] | None = Field(
+        None, description="What made this decision: the report arrived, a department transferred it back, a centre "
+                          "operator routed it from triage, or it was linked to an incident (added in 1.1)")
 
 
 class TicketDispatchedV1(_Data):
@@ -74,6 +82,26 @@ class TicketDispatchedV1(_Data):
     received_at: datetime
     dispatched_at: datetime
     attempt: int = Field(1, ge=1)
+    callers: int | None = Field(None, ge=1, description="Reports (callers) linked to this incident so far, this one "
+                                                        "included (added in 1.1; absent means 1)")
+
+
+class IncidentReportLinkedV1(_Data):
+    """Another caller reported an incident a department already has a ticket for (``dept.<code>``): the router
+    linked the new report to the incident (the first report, ``incident_id`` = the event's subject) instead of
+    opening new tickets. ``callers`` is the number of reports linked so far, the first included: it only grows,
+    so a consumer keeps the largest value it has seen (idempotent, order-insensitive)."""
+
+    incident_id: str = Field(description="The incident's first report id: the report the tickets belong to")
+    report_id: str = Field(description="The newly linked report")
+    department: str
+    callers: int = Field(ge=2, description="Reports linked to the incident, the first included")
+    text: str = Field(description="What the new caller said")
+    channel: Channel
+    location: Location = Field(default_factory=Location)
+    received_at: datetime
+    linked_at: datetime
+    similarity: float = Field(ge=0, le=1, description="Text similarity to the first report")
 
 
 class TicketActor(_Data):

@@ -1,13 +1,31 @@
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from router.routing.models import Routing, RoutingAttempt
+from router.routing.models import ROUTED, TRIAGE, Routing, RoutingAttempt
 from shared.db import in_session
+from shared.problems import InvalidInput
+
+
+def encode_cursor(routing: Routing) -> str:
+    assert routing.triage_since is not None
+    raw = orjson.dumps([routing.triage_since.isoformat(), routing.report_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        since, report_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(since), str(report_id)
+    except Exception as exc:
+        raise InvalidInput("The cursor is not one this service issued.",
+                           errors=[{"field": "cursor", "message": "invalid cursor"}]) from exc
 
 
 class RoutingRepository:
@@ -43,3 +61,29 @@ class RoutingRepository:
     async def get_with_history(self, report_id: str) -> Routing | None:
         return await self.session.scalar(
             select(Routing).where(Routing.report_id == report_id).options(selectinload(Routing.attempts)))
+
+    async def open_incidents(self, *, lead: str, since: datetime, until: datetime, limit: int) -> list[Routing]:
+        """Routed (not linked, not in triage) reports with this lead, received in [since, until], whose incident is
+        still open: the candidates a new report may repeat. Most recent first, at most ``limit``; served by the
+        (lead, received_at) index."""
+        return list((await self.session.scalars(
+            select(Routing).where(Routing.lead == lead, Routing.received_at >= since, Routing.received_at <= until,
+                                  Routing.state == ROUTED, Routing.incident_open.is_(True))
+            .order_by(Routing.received_at.desc()).limit(limit))).all())
+
+    async def lock(self, routing: Routing) -> None:
+        """Lock a routing loaded without a lock (PostgreSQL: FOR UPDATE) and bring it up to date."""
+        await self.session.refresh(routing, with_for_update=True)
+
+    async def triage_page(self, *, limit: int, cursor: str | None) -> tuple[list[Routing], str | None]:
+        """Reports waiting in triage, the longest waiting first (keyset pagination on (triage_since, report_id))."""
+        query = select(Routing).where(Routing.state == TRIAGE)
+        if cursor:
+            since, report_id = decode_cursor(cursor)
+            query = query.where(or_(Routing.triage_since > since,
+                                    and_(Routing.triage_since == since, Routing.report_id > report_id)))
+        rows = list((await self.session.scalars(
+            query.order_by(Routing.triage_since, Routing.report_id).limit(limit + 1))).all())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return rows, (encode_cursor(rows[-1]) if more and rows else None)

@@ -1,17 +1,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.events import Priority
+from shared.events import Channel, Priority
+
+MAX_TEXT = 4000
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class AttemptOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     attempt: int = Field(examples=[1])
-    trigger: str = Field(examples=["received"])
+    trigger: str = Field(examples=["received"], description="`received`, `transferred by <code>: <reason>`, "
+                                                            "`triage` (a centre operator's choice) or "
+                                                            "`linked to incident <id>`")
     police: bool
     lead: str = Field(examples=["water"])
     departments: list[str] = Field(examples=[["water", "transport"]])
@@ -19,18 +30,26 @@ class AttemptOut(BaseModel):
     priority: Priority
     confidence: float
     explanation: str = Field(examples=["water: matched '爆管'; priority P3 (default)"])
-    classifier: str = Field(examples=["keywords-v1"])
+    classifier: str = Field(examples=["keywords-v1"], description="The classifier, or `operator` for a triage choice")
     decided_at: datetime
+    needs_review: bool | None = Field(None, description="Whether this attempt sent the report to triage")
+    actor_id: str | None = Field(None, description="Triage: the centre operator's API key id")
+    actor_name: str | None = Field(None, description="Triage: the centre operator's name")
+    reason: str | None = Field(None, description="Triage: why the operator chose these departments")
 
 
 class RoutingOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     report_id: str
-    attempt: int = Field(description="Current attempt: 1, +1 per re-route")
+    state: Literal["routed", "triage", "linked"] = Field(
+        description="`routed`; `triage` = waits for a centre operator; `linked` = another caller's report of "
+                    "`incident_id`'s incident, without tickets of its own")
+    attempt: int = Field(description="Current attempt: 1, +1 per re-route or triage decision")
     police: bool = Field(description="Police matter (police is among the departments)")
     lead: str
-    departments: list[str] = Field(description="Lead first")
+    departments: list[str] = Field(description="Lead first (in triage: the suggestion and departments already on it)")
+    dispatched: list[str] = Field(description="Every department that ever got a ticket")
     excluded: list[str] = Field(description="Departments that refused the report")
     priority: Priority
     confidence: float
@@ -38,4 +57,91 @@ class RoutingOut(BaseModel):
     explanation: str
     classifier: str
     decided_at: datetime
+    triage_since: datetime | None = Field(None, description="While in triage: since when")
+    incident_id: str | None = Field(None, description="Linked reports: the incident's first report id")
+    callers: int = Field(description="An incident's first report: reports linked to it, itself included")
     attempts: list[AttemptOut]
+
+
+class ClassifyLocation(_In):
+    address: str | None = Field(None, max_length=500, examples=["18 Xingfu Road, Building 3"])
+    lat: float | None = Field(None, ge=-90, le=90, examples=[30.6586])
+    lon: float | None = Field(None, ge=-180, le=180, examples=[104.0648])
+    grid_id: str | None = Field(None, max_length=64, examples=["G-0412"])
+
+
+class ClassifyIn(_In):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [
+        {"text": "楼道里燃气味很大，邻居家好像漏气了", "location": {"address": "18 Xingfu Road"},
+         "at": "2026-11-22T08:05:00+08:00"}]})
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)] = Field(
+        description=f"What the caller is saying, 1–{MAX_TEXT} characters")
+    location: ClassifyLocation | None = Field(None, description="Where (accepted for the call-centre's convenience; "
+                                                                "the current classifier routes by text only)")
+    at: AwareDatetime | None = Field(None, description="Evaluate presence (seasons, switches) at this moment; "
+                                                       "default now")
+
+
+class ClassifyOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "police": False, "lead": "gas", "assisting": ["fire"], "departments": ["gas", "fire"], "priority": "P1",
+        "confidence": 0.85, "needs_review": False, "dispatch_while_review": [],
+        "explanation": "gas: matched '燃气味', '漏气'; joint rule 'gas leak': lead gas, assisting fire; priority P1",
+        "classifier": "keywords-v1", "at": "2026-11-22T00:05:00Z"}]})
+
+    police: bool = Field(description="A police matter (police is among the departments)")
+    lead: str
+    assisting: list[str]
+    departments: list[str] = Field(description="Lead first, then assisting")
+    priority: Priority
+    confidence: float = Field(ge=0, le=1)
+    needs_review: bool = Field(description="Not sure enough: the report would go to the triage queue")
+    dispatch_while_review: list[str] = Field(description="Departments the report would reach at once even while "
+                                                         "in triage (police when it may be a police matter)")
+    explanation: str
+    classifier: str
+    at: datetime = Field(description="The moment presence was evaluated at")
+
+
+class Suggestion(BaseModel):
+    lead: str = Field(examples=["grid"])
+    assisting: list[str]
+    departments: list[str]
+    priority: Priority
+    confidence: float
+    explanation: str
+    classifier: str
+
+
+class TriageItem(BaseModel):
+    report_id: str
+    text: str
+    channel: Channel
+    location: dict[str, Any] = Field(examples=[{"address": "18 Xingfu Road", "lat": None, "lon": None,
+                                                "grid_id": "G-0412"}])
+    occurred_at: datetime | None
+    received_at: datetime
+    waiting_since: datetime = Field(description="When it entered the triage queue")
+    attempt: int
+    police: bool = Field(description="Whether the suggestion includes police")
+    suggestion: Suggestion = Field(description="What the classifier would do (not done)")
+    dispatched: list[str] = Field(description="Departments that already have a ticket (police while it waits, "
+                                              "departments still on it after a transfer)")
+    excluded: list[str] = Field(description="Departments that refused the report")
+
+
+class TriagePage(BaseModel):
+    items: list[TriageItem]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; `null` on the last page")
+
+
+class TriageRouteIn(_In):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [
+        {"lead": "water", "assisting": ["transport"], "priority": "P2",
+         "reason": "Caller confirmed a burst main flooding the road"}]})
+
+    lead: Code = Field(description="The department that leads")
+    assisting: list[Code] = Field(default_factory=list, max_length=10, description="Assisting departments")
+    priority: Priority
+    reason: Reason = Field(description="Why (kept in the routing's audit), 1–500 characters")
