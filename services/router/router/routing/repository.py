@@ -65,14 +65,24 @@ class RoutingRepository:
     async def open_incidents(self, *, lead: str, since: datetime, until: datetime, limit: int) -> list[Routing]:
         """Routed (not linked, not in triage) reports with this lead, received in [since, until], whose incident is
         still open: the candidates a new report may repeat. Most recent first, at most ``limit``; served by the
-        (lead, received_at) index."""
-        return list((await self.session.scalars(
+        (lead, received_at) index. Routings added earlier in this transaction (the same consumer batch, not flushed
+        yet: sessions do not autoflush) count too."""
+        stored = list((await self.session.scalars(
             select(Routing).where(Routing.lead == lead, Routing.received_at >= since, Routing.received_at <= until,
                                   Routing.state == ROUTED, Routing.incident_open.is_(True))
             .order_by(Routing.received_at.desc()).limit(limit))).all())
+        pending = [r for r in self.session.new if isinstance(r, Routing) and r.lead == lead
+                   and since <= r.received_at <= until and r.state == ROUTED and r.incident_open]
+        return sorted({id(r): r for r in [*stored, *pending]}.values(), key=lambda r: r.received_at,
+                      reverse=True)[:limit]
 
     async def lock(self, routing: Routing) -> None:
-        """Lock a routing loaded without a lock (PostgreSQL: FOR UPDATE) and bring it up to date."""
+        """Lock a routing loaded without a lock (PostgreSQL: FOR UPDATE) and bring it up to date; one not stored yet
+        (added in this transaction) needs no lock."""
+        if routing in self.session.new:
+            return
+        if routing in self.session.dirty:  # changed earlier in this transaction (another linked report): keep that
+            await self.session.flush()
         await self.session.refresh(routing, with_for_update=True)
 
     async def triage_page(self, *, limit: int, cursor: str | None) -> tuple[list[Routing], str | None]:

@@ -169,6 +169,7 @@ class RoutingService:
         routing.classifier, routing.decided_at = OPERATOR_CLASSIFIER, now
         routing.state, routing.triage_since = ROUTED, None
         self._record(routing, plan, trigger="triage", at=now, actor=principal, reason=reason)
+        await self.session.flush()
         log.info("report routed from triage", extra={"report_id": report_id, "lead": lead, "dispatch": plan.dispatch,
                                                      "actor": principal.id})
         return routing
