@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from departments.settings import served_departments
 from departments.tickets.repository import TicketRepository
 from departments.tickets.service import TicketService
-from shared.events import TICKETS_RECEIPTS, Event, TicketDispatched, TicketStatusObserved, department_topic
+from shared.events import (
+    TICKETS_RECEIPTS, Event, IncidentReportLinked, TicketDispatched, TicketStatusObserved, department_topic,
+)
 from shared.messaging import Handler
 from shared.registry import Registry
 
@@ -23,10 +25,13 @@ def topics(registry: Registry, serve: Sequence[str] | None = None) -> list[str]:
 
 def make_handler(redelivery_after_s: float) -> Handler:
     async def handle(session: AsyncSession, event: Event[Any]) -> None:
-        """Open the dispatched ticket (once per report and department); record intake's receipts."""
+        """Open the dispatched ticket (once per report and department); count callers linked to an incident;
+        record intake's receipts."""
         service = TicketService(session, redelivery_after_s=redelivery_after_s)
         if isinstance(event, TicketDispatched):
             await service.open_from_dispatch(event)
+        elif isinstance(event, IncidentReportLinked):
+            await service.count_linked_caller(event)
         elif isinstance(event, TicketStatusObserved):
             await service.record_receipt(event)
 

@@ -61,6 +61,8 @@ class Ticket(Base):
     announce_count: Mapped[int] = mapped_column(Integer, default=0)
     next_announce_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, nullable=True, index=True, doc="When to announce the state again unless intake confirms it")
+    callers: Mapped[int] = mapped_column(Integer, default=1, doc="Reports (callers) linked to this incident, the "
+                                                                "first included")
 
     audit: Mapped[list[TicketAuditEntry]] = relationship(
         back_populates="ticket", lazy="raise", order_by="TicketAuditEntry.seq", viewonly=True)
@@ -78,9 +80,17 @@ class Ticket(Base):
             lat=data.location.lat, lon=data.location.lon, grid_id=data.location.grid_id,
             occurred_at=data.occurred_at, received_at=data.received_at, dispatched_at=data.dispatched_at,
             attempt=data.attempt, status="new", resolution=None, created_at=at, updated_at=at, audit_seq=0,
-            audit_head=GENESIS_HASH, announced_seq=0, observed_seq=0, announce_count=0)
+            audit_head=GENESIS_HASH, announced_seq=0, observed_seq=0, announce_count=0, callers=data.callers or 1)
         ticket._record(CREATED, None, "new", actor, at)
         return ticket
+
+    def count_callers(self, callers: int) -> bool:
+        """Another caller's report was linked to this ticket's incident; ``callers`` only grows, so the largest
+        count seen wins (a repeated or late event changes nothing). True when the count changed."""
+        if callers <= self.callers:
+            return False
+        self.callers = callers
+        return True
 
     # --- end-to-end confirmation of state announcements ------------------------------------------------------
 

@@ -22,7 +22,8 @@ from departments.tickets.repository import TicketFilter, TicketRepository
 from departments.tickets.schemas import AuditEntryOut, AuditVerification, TicketOut, TicketPage
 from shared.db import utcnow
 from shared.events import (
-    TICKETS_EVENTS, TicketDispatched, TicketStatusChanged, TicketStatusChangedV1, TicketStatusObserved,
+    TICKETS_EVENTS, IncidentReportLinked, TicketDispatched, TicketStatusChanged, TicketStatusChangedV1,
+    TicketStatusObserved,
 )
 from shared.identity import Principal
 from shared.logging import report_context
@@ -52,6 +53,7 @@ class TicketService:
             if existing is not None:
                 # A copy of a dispatch (the router re-sends until it sees the ticket; the broker may have lost
                 # our answer): create nothing, but announce the ticket's current state again, which confirms it.
+                existing.count_callers(data.callers or 1)
                 last = await self.tickets.last_state_change(existing.id)
                 if last is not None:
                     outbox.add(self.session, status_changed(existing, last), TICKETS_EVENTS)  # type: ignore[arg-type]
@@ -65,6 +67,20 @@ class TicketService:
             log.info("ticket opened", extra={"ticket_id": ticket.id, "department": ticket.department,
                                              "role": ticket.role, "priority": ticket.priority})
             return ticket
+
+    async def count_linked_caller(self, event: IncidentReportLinked) -> None:
+        """Another caller reported the incident of one of our tickets: count the caller on that ticket. A ticket
+        not here (yet) needs nothing: the router's dispatch of it carries the count."""
+        data = event.data
+        with report_context(data.incident_id):
+            ticket = await self.tickets.find(data.incident_id, data.department)
+            if ticket is None:
+                log.warning("linked caller for a ticket not here; its dispatch will carry the count",
+                            extra={"department": data.department, "linked_report_id": data.report_id})
+                return
+            if ticket.count_callers(data.callers):
+                log.info("caller linked to the ticket's incident", extra={
+                    "ticket_id": ticket.id, "callers": ticket.callers, "linked_report_id": data.report_id})
 
     # --- end-to-end confirmation with intake ------------------------------------------------------------
 
@@ -200,7 +216,7 @@ def _ticket_view(ticket: Ticket) -> dict[str, Any]:
         "channel": ticket.channel, "text": ticket.text,
         "location": {"address": ticket.address, "lat": ticket.lat, "lon": ticket.lon, "grid_id": ticket.grid_id},
         "occurred_at": ticket.occurred_at, "received_at": ticket.received_at, "dispatched_at": ticket.dispatched_at,
-        "resolution": ticket.resolution, "audit_entries": ticket.audit_seq, "created_at": ticket.created_at,
+        "resolution": ticket.resolution, "audit_entries": ticket.audit_seq, "callers": ticket.callers, "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
     }
 
