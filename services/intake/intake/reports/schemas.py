@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from shared.events import Channel, Priority
 
 MAX_TEXT = 4000
-ReportStatus = Literal["received", "routed", "acknowledged", "in_progress", "resolved", "closed"]
+ReportStatus = Literal["received", "triage", "routed", "acknowledged", "in_progress", "resolved", "closed"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
 
 
@@ -84,7 +84,12 @@ class TimelineItem(BaseModel):
 
 class ReportOut(BaseModel):
     id: str = Field(examples=["0b6c1f8e-8f0a-4a55-9a43-7d3bb1d3c9a2"])
-    status: ReportStatus = Field(description="received → routed → acknowledged → in_progress → resolved → closed")
+    status: ReportStatus = Field(description="received → routed → acknowledged → in_progress → resolved → closed; "
+                                             "`triage` while centre staff decide where it goes (the router was not "
+                                             "sure). A linked report has the status of its incident")
+    incident_id: str | None = Field(None, description="Set when another caller reported the same incident first: "
+                                                      "that first report's id. This report then has no tickets of "
+                                                      "its own; `tickets` and `status` are the incident's")
     text: str
     channel: Channel
     caller: Caller
@@ -103,6 +108,7 @@ class ReportOut(BaseModel):
 class ReportSummary(BaseModel):
     id: str
     status: ReportStatus
+    incident_id: str | None = Field(None, description="The incident's first report, when linked to one")
     channel: Channel
     text: str
     police: bool | None
