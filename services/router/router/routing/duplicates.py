@@ -52,6 +52,40 @@ def _address(location: dict[str, Any]) -> str:
     return normalised(location.get("address") or "")
 
 
+def address_key(address: str | None) -> str | None:
+    """The address as compared for "same place" (normalised; ``None`` when empty), stored for an indexed lookup."""
+    key = normalised(address or "")
+    return key[:500] or None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a report is, in the columns the candidate query filters on."""
+
+    lat: float | None
+    lon: float | None
+    grid_id: str | None
+    address_key: str | None
+
+    @classmethod
+    def of(cls, location: dict[str, Any]) -> Place:
+        has_point = location.get("lat") is not None and location.get("lon") is not None
+        return cls(lat=location["lat"] if has_point else None, lon=location["lon"] if has_point else None,
+                   grid_id=location.get("grid_id") or None, address_key=address_key(location.get("address")))
+
+    @property
+    def known(self) -> bool:
+        return self.lat is not None or self.grid_id is not None or self.address_key is not None
+
+    def box(self, metres: float) -> tuple[float, float, float, float] | None:
+        """(min lat, max lat, min lon, max lon) around the point, a little larger than ``metres``."""
+        if self.lat is None or self.lon is None:
+            return None
+        dlat = metres / 111_000 + 1e-6
+        dlon = metres / (111_000 * max(math.cos(math.radians(self.lat)), 0.01)) + 1e-6
+        return self.lat - dlat, self.lat + dlat, self.lon - dlon, self.lon + dlon
+
+
 def same_place(a: dict[str, Any], b: dict[str, Any], *, max_distance_m: float) -> str | None:
     """Why two locations are the same place ('312 m apart' style text), or ``None`` when they are not (or one of
     them says nothing about where it is)."""

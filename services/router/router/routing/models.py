@@ -84,6 +84,11 @@ class Routing(Base):
                                                                  doc="Last known ticket state per department")
     incident_open: Mapped[bool] = mapped_column(Boolean, default=True,
                                                 doc="False once every active ticket is resolved or closed")
+    # where the report is, as columns (the duplicate-candidate query filters on them); from `location`
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    grid_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    address_key: Mapped[str | None] = mapped_column(String(500), nullable=True, doc="Normalised address")
 
     attempts: Mapped[list[RoutingAttempt]] = relationship(
         back_populates="routing", lazy="raise", order_by="RoutingAttempt.attempt", cascade="all, delete-orphan")

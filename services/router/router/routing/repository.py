@@ -8,6 +8,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from router.routing.duplicates import Place
 from router.routing.models import ROUTED, TRIAGE, Routing, RoutingAttempt
 from shared.db import in_session
 from shared.problems import InvalidInput
@@ -62,14 +63,26 @@ class RoutingRepository:
         return await self.session.scalar(
             select(Routing).where(Routing.report_id == report_id).options(selectinload(Routing.attempts)))
 
-    async def open_incidents(self, *, lead: str, since: datetime, until: datetime, limit: int) -> list[Routing]:
-        """Routed (not linked, not in triage) reports with this lead, received in [since, until], whose incident is
-        still open: the candidates a new report may repeat. Most recent first, at most ``limit``; served by the
+    async def open_incidents(self, *, lead: str, since: datetime, until: datetime, place: Place, within_m: float,
+                             limit: int) -> list[Routing]:
+        """Routed (not linked, not in triage) reports with this lead, received in [since, until], near ``place``
+        (coordinates in a box of ``within_m``, the same grid cell or the same normalised address), whose incident
+        is still open: the candidates a new report may repeat. Most recent first, at most ``limit``; served by the
         (lead, received_at) index. Routings added earlier in this transaction (the same consumer batch, not flushed
         yet: sessions do not autoflush) count too."""
+        near = []
+        box = place.box(within_m)
+        if box is not None:
+            near.append(and_(Routing.lat.between(box[0], box[1]), Routing.lon.between(box[2], box[3])))
+        if place.grid_id is not None:
+            near.append(Routing.grid_id == place.grid_id)
+        if place.address_key is not None:
+            near.append(Routing.address_key == place.address_key)
+        if not near:
+            return []
         stored = list((await self.session.scalars(
             select(Routing).where(Routing.lead == lead, Routing.received_at >= since, Routing.received_at <= until,
-                                  Routing.state == ROUTED, Routing.incident_open.is_(True))
+                                  Routing.state == ROUTED, Routing.incident_open.is_(True), or_(*near))
             .order_by(Routing.received_at.desc()).limit(limit))).all())
         pending = [r for r in self.session.new if isinstance(r, Routing) and r.lead == lead
                    and since <= r.received_at <= until and r.state == ROUTED and r.incident_open]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from router.db import OutboxMessage
 from router.registry.service import PresenceService
 from router.routing.classifier import Classifier, RoutingDecision
-from router.routing.duplicates import DuplicatePolicy
+from router.routing.duplicates import DuplicatePolicy, Place
 from router.routing.models import LINKED, ROUTED, Plan, Routing, RoutingAttempt
 from router.routing.repository import RoutingRepository
 from shared.db import utcnow
@@ -78,6 +78,9 @@ class RoutingService:
             redispatch_count=0, priority=decision.priority, confidence=decision.confidence,
             needs_review=decision.needs_review, explanation=decision.explanation, classifier=decision.classifier,
             decided_at=now, state=ROUTED, callers=1, ticket_states={}, incident_open=True)
+        place = Place.of(routing.location)
+        routing.lat, routing.lon, routing.grid_id, routing.address_key = (place.lat, place.lon, place.grid_id,
+                                                                          place.address_key)
 
         if decision.needs_review:
             # not sure enough to guess: centre staff decide; a possible police matter reaches police meanwhile
@@ -91,7 +94,7 @@ class RoutingService:
                                                     "dispatched": dispatch})
             return
 
-        match = await self._find_incident(routing) if self.duplicates is not None else None
+        match = await self._find_incident(routing, place) if self.duplicates is not None and place.known else None
         self.routings.add(routing)
         if match is not None:
             incident, score, why = match
@@ -103,14 +106,14 @@ class RoutingService:
         log.info("report routed", extra={"lead": decision.lead, "departments": list(decision.departments),
                                          "priority": decision.priority, "police": decision.police})
 
-    async def _find_incident(self, routing: Routing) -> tuple[Routing, float, str] | None:
+    async def _find_incident(self, routing: Routing, place: Place) -> tuple[Routing, float, str] | None:
         """The open incident this report most likely repeats: same lead, received within the window before it,
         at the same place, with similar text (the most similar wins; ties: the earliest)."""
         policy = self.duplicates
         assert policy is not None
         candidates = await self.routings.open_incidents(
             lead=routing.lead, since=routing.received_at - timedelta(seconds=policy.window_s),
-            until=routing.received_at, limit=policy.max_candidates)
+            until=routing.received_at, place=place, within_m=policy.max_distance_m, limit=policy.max_candidates)
         best: tuple[Routing, float, str] | None = None
         for candidate in candidates:
             if candidate.report_id == routing.report_id:

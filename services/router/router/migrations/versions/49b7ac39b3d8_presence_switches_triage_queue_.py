@@ -1,17 +1,18 @@
 """presence switches, triage queue, duplicate incidents
 
-Existing routings become `routed` (they were all dispatched), with one caller and an open incident.
+Existing routings become `routed` (they were all dispatched), with one caller and an open incident; their place
+columns stay empty (they are not duplicate candidates).
 
-Revision ID: 945daf35f03c
+Revision ID: 49b7ac39b3d8
 Revises: dfe07632735b
-Create Date: 2026-11-22 06:09:56.992584
+Create Date: 2026-11-22 06:17:12.908259
 """
 from alembic import op
 import sqlalchemy as sa
 import shared.db
 
 
-revision = '945daf35f03c'
+revision = '49b7ac39b3d8'
 down_revision = 'dfe07632735b'
 branch_labels = None
 depends_on = None
@@ -56,6 +57,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('callers', sa.Integer(), nullable=False, server_default='1'))
         batch_op.add_column(sa.Column('ticket_states', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('incident_open', sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch_op.add_column(sa.Column('lat', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('lon', sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column('grid_id', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('address_key', sa.String(length=500), nullable=True))
         batch_op.create_index(batch_op.f('ix_routings_incident_id'), ['incident_id'], unique=False)
         batch_op.create_index('ix_routings_lead_received_at', ['lead', 'received_at'], unique=False)
         batch_op.create_index('ix_routings_state_triage_since', ['state', 'triage_since', 'report_id'], unique=False)
@@ -69,6 +74,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_routings_state_triage_since')
         batch_op.drop_index('ix_routings_lead_received_at')
         batch_op.drop_index(batch_op.f('ix_routings_incident_id'))
+        batch_op.drop_column('address_key')
+        batch_op.drop_column('grid_id')
+        batch_op.drop_column('lon')
+        batch_op.drop_column('lat')
         batch_op.drop_column('incident_open')
         batch_op.drop_column('ticket_states')
         batch_op.drop_column('callers')
