@@ -209,3 +209,39 @@ async def test_sigkill_of_a_service_mid_stream_loses_and_duplicates_nothing(
     await stream
     assert len(accepted) >= (60 - len(refused)) and len(accepted) > 20
     await assert_exactly_expected_tickets(http, suite, accepted, timeout=180)
+
+
+async def test_a_second_caller_is_linked_to_the_incident_and_follows_it_to_closed(
+        suite: Suite, http: httpx.AsyncClient) -> None:
+    place = {"address": "18 Xingfu Road", "lat": 30.6586, "lon": 104.0648}
+
+    async def post(text: str) -> str:
+        r = await http.post(f"{suite.url('intake')}/v1/reports", headers=suite.headers("call_centre"),
+                            json={"text": text, "channel": "phone_110", "location": place})
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    first = await post("幸福路18号3号楼着火了，浓烟很大，火很大")
+    tickets = await eventually(lambda: tickets_of(http, suite, first), what="the first caller's tickets")
+    second = await post("幸福路18号3号楼着火了，浓烟滚滚，火很大")
+
+    async def linked() -> dict[str, Any] | None:
+        seen = await report(http, suite, second)
+        return seen if seen["incident_id"] == first else None
+
+    seen = await eventually(linked, what="the second report linked to the first")
+    assert any(e["kind"] == "linked" for e in seen["timeline"])
+
+    async def counted() -> list[dict[str, Any]] | None:
+        current = await tickets_of(http, suite, first)
+        return current if current and all(t["callers"] == 2 for t in current) else None
+
+    tickets = await eventually(counted, what="departments counting two callers")
+    assert await tickets_of(http, suite, second) == []  # no tickets of its own
+
+    for ticket in tickets:
+        for action, body in [("acknowledge", None), ("start", None), ("resolve", {"resolution": "Fire put out"}),
+                             ("close", None)]:
+            assert (await act(http, suite, ticket, action, body)).status_code == 200
+    for report_id in (first, second):
+        await eventually(lambda: _status_is(http, suite, report_id, "closed"), what=f"{report_id} closed")
