@@ -20,7 +20,8 @@ class DepartmentOut(BaseModel):
     code: str = Field(examples=["heating"])
     name_zh: str = Field(examples=["供热"])
     name_en: str = Field(examples=["District heating"])
-    mode: Literal["permanent", "temporary", "seasonal"]
+    mode: Literal["permanent", "temporary", "seasonal"] = Field(description="permanent: always routable; temporary: "
+                                                                        "while switched on; seasonal: in its season")
     fallback: str | None = Field(None, examples=["housing"])
     season: list[str] | None = Field(None, examples=[["11-01", "03-31"]],
                                      description="Seasonal only: first and last day (`MM-DD`, inclusive)")
@@ -45,14 +46,16 @@ class PresenceIn(BaseModel):
 
 
 class PresenceChangeOut(BaseModel):
+    """One switch of a temporary department (append-only audit)."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
+    id: int = Field(description="Order of the changes")
     code: str = Field(examples=["event_security"])
-    from_enabled: bool
-    to_enabled: bool
-    reason: str
-    actor_id: str
-    actor_name: str
+    from_enabled: bool = Field(description="The state before")
+    to_enabled: bool = Field(description="The state after")
+    reason: str = Field(description="Why, as given by the operator", examples=["City marathon on Sunday"])
+    actor_id: str = Field(description="The operator's API key id")
+    actor_name: str = Field(description="The operator's key name", examples=["Centre operator Wang"])
     actor_role: str = Field(examples=["centre_operator"])
-    at: datetime
+    at: datetime = Field(description="When")

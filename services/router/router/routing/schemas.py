@@ -39,9 +39,11 @@ class AttemptOut(BaseModel):
 
 
 class RoutingOut(BaseModel):
+    """A report's routing: the current decision and its history."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    report_id: str
+    report_id: str = Field(description="The report (intake's id)")
     state: Literal["routed", "triage", "linked"] = Field(
         description="`routed`; `triage` = waits for a centre operator; `linked` = another caller's report of "
                     "`incident_id`'s incident, without tickets of its own")
@@ -91,16 +93,16 @@ class ClassifyOut(BaseModel):
         "classifier": "keywords-v1", "at": "2026-11-22T00:05:00Z"}]})
 
     police: bool = Field(description="A police matter (police is among the departments)")
-    lead: str
-    assisting: list[str]
+    lead: str = Field(description="The department that would lead", examples=["gas"])
+    assisting: list[str] = Field(description="Departments that would assist (joint handling)", examples=[["fire"]])
     departments: list[str] = Field(description="Lead first, then assisting")
-    priority: Priority
-    confidence: float = Field(ge=0, le=1)
+    priority: Priority = Field(description="P1 (life or safety now) … P4 (enquiry)")
+    confidence: float = Field(ge=0, le=1, description="How sure the classifier is, 0–1")
     needs_review: bool = Field(description="Not sure enough: the report would go to the triage queue")
     dispatch_while_review: list[str] = Field(description="Departments the report would reach at once even while "
                                                          "in triage (police when it may be a police matter)")
-    explanation: str
-    classifier: str
+    explanation: str = Field(description="Why: the matched terms, rules and priority triggers")
+    classifier: str = Field(description="Which classifier decided", examples=["keywords-v1"])
     at: datetime = Field(description="The moment presence was evaluated at")
 
 
@@ -115,15 +117,17 @@ class Suggestion(BaseModel):
 
 
 class TriageItem(BaseModel):
-    report_id: str
-    text: str
-    channel: Channel
+    """A report waiting for a centre operator."""
+
+    report_id: str = Field(description="The report (intake's id)", examples=["0b6c1f8e-8f0a-4a55-9a43-7d3bb1d3c9a2"])
+    text: str = Field(description="What the caller reported", examples=["门口有个东西一直响，不知道是什么"])
+    channel: Channel = Field(description="Where the report came in")
     location: dict[str, Any] = Field(examples=[{"address": "18 Xingfu Road", "lat": None, "lon": None,
                                                 "grid_id": "G-0412"}])
-    occurred_at: datetime | None
-    received_at: datetime
+    occurred_at: datetime | None = Field(description="When it happened, if the caller said")
+    received_at: datetime = Field(description="When intake received it")
     waiting_since: datetime = Field(description="When it entered the triage queue")
-    attempt: int
+    attempt: int = Field(description="The routing attempt that sent it to triage (2+ after a transfer)")
     police: bool = Field(description="Whether the suggestion includes police")
     suggestion: Suggestion = Field(description="What the classifier would do (not done)")
     dispatched: list[str] = Field(description="Departments that already have a ticket (police while it waits, "
@@ -132,7 +136,7 @@ class TriageItem(BaseModel):
 
 
 class TriagePage(BaseModel):
-    items: list[TriageItem]
+    items: list[TriageItem] = Field(description="Oldest waiting first")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; `null` on the last page")
 
 
