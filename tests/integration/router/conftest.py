@@ -52,7 +52,9 @@ class Router:
         return [(r.topic, r.event_type, orjson.loads(r.payload)) for r in rows]
 
     async def dispatched(self, report_id: str) -> list[str]:
-        return [d["department"] for _, ty, d in await self.outbox(report_id) if ty == "ticket.dispatched.v1"]
+        """Departments that got a dispatch, in order (a re-dispatch of an unconfirmed ticket counts once)."""
+        return list(dict.fromkeys(d["department"] for _, ty, d in await self.outbox(report_id)
+                                  if ty == "ticket.dispatched.v1"))
 
     async def routed(self, report_id: str) -> list[dict[str, Any]]:
         return [d for _, ty, d in await self.outbox(report_id) if ty == "report.routed.v1"]
@@ -76,8 +78,8 @@ async def start_router(db_url: str, tmp_path: Path, *, registry_file: Path | Non
     await store.close()
     extra = {"registry_file": registry_file} if registry_file is not None else {}
     app = create_app(RouterSettings(database_url=db_url, auth_database_url=auth_url, consumer_enabled=False,
-                                    kafka_bootstrap_servers="127.0.0.1:1", redelivery_after_s=0.05,
-                                    **extra, **settings), classifier_factory)
+                                    kafka_bootstrap_servers="127.0.0.1:1", **extra,
+                                    **{"redelivery_after_s": 60.0, **settings}), classifier_factory)
     async with running_app(app) as client:
         yield Router(client, app, keys)
 
