@@ -20,6 +20,7 @@ from shared.events.models import (
     Channel,
     Clock,
     IncidentReportLinkedV1,
+    IncidentReportUnlinkedV1,
     Location,
     Priority,
     ReportFeedbackReceivedV1,
@@ -105,10 +106,14 @@ class IncidentReportLinked(Event[IncidentReportLinkedV1]):
     type: Literal["incident.report_linked.v1"] = "incident.report_linked.v1"
 
 
+class IncidentReportUnlinked(Event[IncidentReportUnlinkedV1]):
+    type: Literal["incident.report_unlinked.v1"] = "incident.report_unlinked.v1"
+
+
 _ALL = (ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved, TicketEscalated,
-        ReportFeedbackReceived, IncidentReportLinked)
+        ReportFeedbackReceived, IncidentReportLinked, IncidentReportUnlinked)
 AnyEvent = Annotated[Union[ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved,
-                           TicketEscalated, ReportFeedbackReceived, IncidentReportLinked],
+                           TicketEscalated, ReportFeedbackReceived, IncidentReportLinked, IncidentReportUnlinked],
                      Field(discriminator="type")]
 _any_event: TypeAdapter[Any] = TypeAdapter(AnyEvent)
 EVENT_TYPES: dict[str, type[Event[Any]]] = {
@@ -150,7 +155,7 @@ def _attr_text(value: Any) -> str:
 
 
 __all__ = [
-    "IncidentReportLinked", "IncidentReportLinkedV1",
+    "IncidentReportLinked", "IncidentReportLinkedV1", "IncidentReportUnlinked", "IncidentReportUnlinkedV1",
     "Clock", "REPORTS_FEEDBACK", "ReportFeedbackReceived", "ReportFeedbackReceivedV1", "Satisfaction", "TICKETS_ESCALATIONS",
     "TicketClocks", "TicketEscalated", "TicketEscalatedV1",
     "AnyEvent", "Channel", "ContractError", "Event", "EVENT_TYPES", "Location", "Priority", "REPORTS_RECEIVED",

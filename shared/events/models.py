@@ -60,9 +60,10 @@ class ReportRoutedV1(_Data):
                                                       "incident's first report id (added in 1.1)")
     linked: bool = Field(False, description="True when this report is another caller's report of an existing "
                                             "incident: no tickets of its own, it follows the incident (1.1)")
-    trigger: Literal["received", "transfer", "triage", "linked"] | None = Field(
+    trigger: Literal["received", "transfer", "triage", "linked", "unlinked"] | None = Field(
         None, description="What made this decision: the report arrived, a department transferred it back, a centre "
-                          "operator routed it from triage, or it was linked to an incident (added in 1.1)")
+                          "operator routed it from triage, it was linked to an incident, or a centre operator "
+                          "unlinked it from one to route it on its own (added in 1.1)")
 
 
 class TicketDispatchedV1(_Data):
@@ -89,19 +90,35 @@ class TicketDispatchedV1(_Data):
 class IncidentReportLinkedV1(_Data):
     """Another caller reported an incident a department already has a ticket for (``dept.<code>``): the router
     linked the new report to the incident (the first report, ``incident_id`` = the event's subject) instead of
-    opening new tickets. ``callers`` is the number of reports linked so far, the first included: it only grows,
-    so a consumer keeps the largest value it has seen (idempotent, order-insensitive)."""
+    opening new tickets. ``callers`` is the number of reports linked now, the first included; ``sequence`` orders
+    the incident's link and unlink events, so a consumer keeps the count of the highest sequence it has seen
+    (idempotent, order-insensitive)."""
 
     incident_id: str = Field(description="The incident's first report id: the report the tickets belong to")
     report_id: str = Field(description="The newly linked report")
     department: str
     callers: int = Field(ge=2, description="Reports linked to the incident, the first included")
+    sequence: int = Field(ge=1, description="Orders the incident's link and unlink events (1, 2, …)")
     text: str = Field(description="What the new caller said")
     channel: Channel
     location: Location = Field(default_factory=Location)
     received_at: datetime
     linked_at: datetime
     similarity: float = Field(ge=0, le=1, description="Text similarity to the first report")
+
+
+class IncidentReportUnlinkedV1(_Data):
+    """A centre operator unlinked a report from an incident (``dept.<code>``, subject = ``incident_id``): it was
+    not the same incident after all and is routed on its own. ``callers`` is the incident's count now; apply it
+    only when ``sequence`` is higher than the last link/unlink event applied."""
+
+    incident_id: str
+    report_id: str = Field(description="The report no longer linked")
+    department: str
+    callers: int = Field(ge=1)
+    sequence: int = Field(ge=1)
+    reason: str
+    unlinked_at: datetime
 
 
 class TicketActor(_Data):

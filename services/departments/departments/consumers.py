@@ -12,7 +12,8 @@ from departments.settings import served_departments
 from departments.tickets.repository import TicketRepository
 from departments.tickets.service import TicketService
 from shared.events import (
-    TICKETS_RECEIPTS, Event, IncidentReportLinked, TicketDispatched, TicketStatusObserved, department_topic,
+    TICKETS_RECEIPTS, Event, IncidentReportLinked, IncidentReportUnlinked, TicketDispatched, TicketStatusObserved,
+    department_topic,
 )
 from shared.messaging import Handler
 from shared.registry import Registry
@@ -30,7 +31,7 @@ def make_handler(redelivery_after_s: float) -> Handler:
         service = TicketService(session, redelivery_after_s=redelivery_after_s)
         if isinstance(event, TicketDispatched):
             await service.open_from_dispatch(event)
-        elif isinstance(event, IncidentReportLinked):
+        elif isinstance(event, (IncidentReportLinked, IncidentReportUnlinked)):
             await service.count_linked_caller(event)
         elif isinstance(event, TicketStatusObserved):
             await service.record_receipt(event)

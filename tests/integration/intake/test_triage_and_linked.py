@@ -80,3 +80,22 @@ async def test_a_linked_report_follows_its_incidents_status(intake: Intake) -> N
                                       headers=bearer(intake.keys["call_centre"]))).json()["items"]
     assert {i["id"] for i in closed} == {first, second}
     assert {i["id"]: i["incident_id"] for i in closed} == {first: None, second: first}
+
+
+async def test_an_unlinked_report_stops_following_the_incident(intake: Intake) -> None:
+    first = (await intake.post(VALID)).json()["id"]
+    second = (await intake.post({**VALID, "text": "门口水管爆了，到处是水"})).json()["id"]
+    consumer = intake.runtime.consumer
+    await consumer.handle_event(routed(first))
+    await consumer.handle_event(change(first, "t1", "water", 1, "created", None, "new"))
+    await consumer.handle_event(change(first, "t1", "water", 2, "acknowledge", "new", "acknowledged"))
+    await consumer.handle_event(routed(second, dispatched=[], incident_id=first, linked=True, trigger="linked"))
+    assert (await get(intake, second))["status"] == "acknowledged"
+
+    await consumer.handle_event(routed(second, attempt=2, lead="housing", departments=["housing"],
+                                       dispatched=["housing"], trigger="unlinked"))
+    report = await get(intake, second)
+    assert report["incident_id"] is None and report["status"] == "routed" and report["tickets"] == []
+    assert "unlinked" in [e["kind"] for e in report["timeline"]]
+    await consumer.handle_event(change(first, "t1", "water", 3, "start", "acknowledged", "in_progress"))
+    assert (await get(intake, second))["status"] == "routed"  # no longer follows the incident

@@ -69,3 +69,39 @@ async def test_unsure_reports_are_not_linked(router: Router) -> None:
     await router.deliver(received("r-g2", "zxqv blorp wuggle frmp", location=HERE))
     assert (await router.routed("r-g2"))[0]["needs_review"] is True
     assert (await router.routed("r-g2"))[0]["linked"] is False
+
+
+async def test_an_operator_unlinks_a_report_and_it_is_routed_on_its_own(router: Router) -> None:
+    await router.deliver(received("r-i", FIRE, location=HERE))
+    await router.deliver(received("r-l", FIRE_AGAIN, location=NEXT_DOOR))
+    await router.deliver(received("r-m", FIRE, location=HERE))
+    assert await router.dispatched("r-l") == []
+    url = "/v1/routings/{}/unlink"
+
+    r = await router.client.post(url.format("r-l"), json={"reason": "the building across the road"},
+                                 headers=router.auth("centre_operator"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["state"] == "routed" and body["incident_id"] is None and body["attempt"] == 2
+    last = body["attempts"][-1]
+    assert last["trigger"] == "unlinked from incident r-i" and last["reason"] == "the building across the road"
+    assert last["actor_name"] == "centre_operator key"
+    assert "fire" in await router.dispatched("r-l")  # its own tickets now
+    announced = (await router.routed("r-l"))[-1]
+    assert announced["linked"] is False and announced["incident_id"] is None and announced["trigger"] == "unlinked"
+    unlinked = [d for _, ty, d in await router.outbox("r-i") if ty == "incident.report_unlinked.v1"]
+    assert unlinked and all(d["callers"] == 2 and d["report_id"] == "r-l" for d in unlinked)
+    links = [d for _, ty, d in await router.outbox("r-i") if ty == "incident.report_linked.v1"]
+    assert max(d["sequence"] for d in links) < min(d["sequence"] for d in unlinked)
+    incident = await router.client.get("/v1/routings/r-i", headers=router.auth("centre_operator"))
+    assert incident.json()["callers"] == 2
+
+    again = await router.client.post(url.format("r-l"), json={"reason": "again"}, headers=router.auth("admin"))
+    assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
+    assert (await router.client.post(url.format("nope"), json={"reason": "x"},
+                                     headers=router.auth("centre_operator"))).status_code == 404
+    assert (await router.client.post(url.format("r-m"), json={"reason": ""},
+                                     headers=router.auth("centre_operator"))).status_code == 422
+    assert (await router.client.post(url.format("r-m"), json={"reason": "x"},
+                                     headers=router.auth("call_centre"))).status_code == 403
+    assert (await router.client.get("/v1/routings/r-m", headers=router.auth("admin"))).json()["state"] == "linked"

@@ -22,7 +22,8 @@ from departments.tickets.repository import TicketFilter, TicketRepository
 from departments.tickets.schemas import AuditEntryOut, AuditVerification, TicketOut, TicketPage
 from shared.db import utcnow
 from shared.events import (
-    TICKETS_EVENTS, IncidentReportLinked, TicketDispatched, TicketStatusChanged, TicketStatusChangedV1,
+    TICKETS_EVENTS, IncidentReportLinked, IncidentReportUnlinked, TicketDispatched, TicketStatusChanged,
+    TicketStatusChangedV1,
     TicketStatusObserved,
 )
 from shared.identity import Principal
@@ -53,7 +54,6 @@ class TicketService:
             if existing is not None:
                 # A copy of a dispatch (the router re-sends until it sees the ticket; the broker may have lost
                 # our answer): create nothing, but announce the ticket's current state again, which confirms it.
-                existing.count_callers(data.callers or 1)
                 last = await self.tickets.last_state_change(existing.id)
                 if last is not None:
                     outbox.add(self.session, status_changed(existing, last), TICKETS_EVENTS)  # type: ignore[arg-type]
@@ -68,9 +68,9 @@ class TicketService:
                                              "role": ticket.role, "priority": ticket.priority})
             return ticket
 
-    async def count_linked_caller(self, event: IncidentReportLinked) -> None:
-        """Another caller reported the incident of one of our tickets: count the caller on that ticket. A ticket
-        not here (yet) needs nothing: the router's dispatch of it carries the count."""
+    async def count_linked_caller(self, event: IncidentReportLinked | IncidentReportUnlinked) -> None:
+        """Another caller reported the incident of one of our tickets (or an operator unlinked a report from it):
+        take the new caller count. A ticket not here (yet) needs nothing: the router's dispatch carries the count."""
         data = event.data
         with report_context(data.incident_id):
             ticket = await self.tickets.find(data.incident_id, data.department)
@@ -78,7 +78,7 @@ class TicketService:
                 log.warning("linked caller for a ticket not here; its dispatch will carry the count",
                             extra={"department": data.department, "linked_report_id": data.report_id})
                 return
-            if ticket.count_callers(data.callers):
+            if ticket.count_callers(data.callers, data.sequence):
                 log.info("caller linked to the ticket's incident", extra={
                     "ticket_id": ticket.id, "callers": ticket.callers, "linked_report_id": data.report_id})
 

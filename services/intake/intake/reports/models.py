@@ -101,6 +101,9 @@ class Report(Base):
             self.departments = [ReportDepartment(department=code, role="assisting", position=i)
                                 for i, code in enumerate(departments)]
             self.in_triage = True
+            if self.incident_id is not None:
+                self.record("unlinked", at, f"unlinked from incident {self.incident_id} by centre staff")
+                self.incident_id = None
             detail = (f"awaiting triage by centre staff (suggested: lead {lead}"
                       + (f", assisting {', '.join(assisting)}" if assisting else "") + f", priority {priority})")
             if excluded:
@@ -117,8 +120,13 @@ class Report(Base):
                 self.record("linked", at, f"linked to incident {incident_id}: another caller reported it first; "
                                           f"{detail}")
             else:
+                if self.incident_id is not None:  # a centre operator unlinked it: it is routed on its own now
+                    self.record("unlinked", at, f"unlinked from incident {self.incident_id} by centre staff")
+                    self.incident_id = None
                 if trigger == "triage":
                     detail += "; routed by centre staff from triage"
+                elif trigger == "unlinked":
+                    detail += "; routed on its own"
                 elif attempt > 1:
                     detail += f"; re-routed without {', '.join(excluded)}" if excluded else "; re-routed"
                 self.record("routed" if attempt == 1 else "rerouted", at, detail)

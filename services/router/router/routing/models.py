@@ -80,6 +80,8 @@ class Routing(Base):
                                                     doc="Linked reports: the incident's first report id")
     callers: Mapped[int] = mapped_column(Integer, default=1, doc="An incident's first report: reports linked, "
                                                                  "itself included")
+    link_seq: Mapped[int] = mapped_column(Integer, default=0, doc="An incident's first report: link and unlink "
+                                                                  "events so far (orders them for departments)")
     ticket_states: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True,
                                                                  doc="Last known ticket state per department")
     incident_open: Mapped[bool] = mapped_column(Boolean, default=True,
@@ -127,6 +129,13 @@ class Routing(Base):
         self.police, self.lead, self.departments = incident.police, incident.lead, list(incident.departments)
         self.priority, self.dispatched = incident.priority, []
         incident.callers += 1
+        incident.link_seq += 1
+
+    def unlink_from(self, incident: Routing) -> None:
+        """A centre operator says this report is not ``incident``'s incident: it is routed on its own."""
+        self.state, self.incident_id = ROUTED, None
+        incident.callers = max(1, incident.callers - 1)
+        incident.link_seq += 1
 
     def confirm(self, department: str) -> bool:
         """A ticket event from ``department`` proves its ticket exists; True when that is news."""

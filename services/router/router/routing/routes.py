@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from router.routing.classifier import Classifier
 from router.routing.models import Routing
 from router.routing.schemas import (
-    ClassifyIn, ClassifyOut, RoutingOut, Suggestion, TriageItem, TriagePage, TriageRouteIn,
+    ClassifyIn, ClassifyOut, RoutingOut, Suggestion, TriageItem, TriagePage, TriageRouteIn, UnlinkIn,
 )
 from router.routing.service import RoutingService
 from shared.db import utcnow
@@ -79,6 +79,20 @@ async def route_from_triage(report_id: str, body: TriageRouteIn, principal: Oper
                             routings: Routings) -> RoutingOut:
     await routings.route_from_triage(principal, report_id, lead=body.lead, assisting=list(body.assisting),
                                      priority=body.priority, reason=body.reason)
+    return RoutingOut.model_validate(await routings.get(report_id))
+
+
+@router.post("/v1/routings/{report_id}/unlink", response_model=RoutingOut,
+             summary="Unlink a report from its incident and route it on its own",
+             description="The operator's escape hatch when duplicate detection linked a report to an incident it "
+                         "does not belong to: the report is routed as its own report (its departments get tickets; "
+                         "a report the classifier is not sure about goes to triage), the incident's departments "
+                         "get `incident.report_unlinked.v1` with the new caller count, and the routing's history "
+                         "records who, when and why (trigger `unlinked from incident <id>`). 404: unknown report; "
+                         "409: not linked. Centre operators and admins.",
+             responses=problem_responses(400, 401, 403, 404, 409, 422))
+async def unlink(report_id: str, body: UnlinkIn, principal: Operator, routings: Routings) -> RoutingOut:
+    await routings.unlink(principal, report_id, reason=body.reason)
     return RoutingOut.model_validate(await routings.get(report_id))
 
 

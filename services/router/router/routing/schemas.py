@@ -149,3 +149,10 @@ class TriageRouteIn(_In):
     assisting: list[Code] = Field(default_factory=list, max_length=10, description="Assisting departments")
     priority: Priority
     reason: Reason = Field(description="Why (kept in the routing's audit), 1–500 characters")
+
+
+class UnlinkIn(_In):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [
+        {"reason": "Caller confirmed it is the building across the road, not the same fire"}]})
+
+    reason: Reason = Field(description="Why it is not the same incident (kept in the routing's audit)")

@@ -18,7 +18,8 @@ from router.routing.models import LINKED, ROUTED, Plan, Routing, RoutingAttempt
 from router.routing.repository import RoutingRepository
 from shared.db import utcnow
 from shared.events import (
-    REPORTS_ROUTED, IncidentReportLinked, IncidentReportLinkedV1, Location, Priority, ReportReceived, ReportRouted,
+    REPORTS_ROUTED, IncidentReportLinked, IncidentReportLinkedV1, IncidentReportUnlinked, IncidentReportUnlinkedV1,
+    Location, Priority, ReportReceived, ReportRouted,
     ReportRoutedV1, TicketDispatched, TicketDispatchedV1, TicketStatusChanged, department_topic,
 )
 from shared.identity import Principal
@@ -31,11 +32,15 @@ log = logging.getLogger("linkage.router.routing")
 outbox = Outbox(OutboxMessage)
 SOURCE = "/linkage/router"
 OPERATOR_CLASSIFIER = "operator"
-Trigger = Literal["received", "transfer", "triage", "linked"]
+Trigger = Literal["received", "transfer", "triage", "linked", "unlinked"]
 
 
 class NotInTriage(Conflict):
     slug, title = "not-in-triage", "The report is not waiting in triage"
+
+
+class NotLinked(Conflict):
+    slug, title = "not-linked", "The report is not linked to an incident"
 
 
 class RoutingService:
@@ -140,11 +145,55 @@ class RoutingService:
             outbox.add(self.session, IncidentReportLinked(
                 source=SOURCE, subject=incident.report_id, time=at, data=IncidentReportLinkedV1(
                     incident_id=incident.report_id, report_id=routing.report_id, department=code,
-                    callers=incident.callers, text=routing.text, channel=routing.channel,  # type: ignore[arg-type]
+                    callers=incident.callers, sequence=incident.link_seq, text=routing.text,
+                    channel=routing.channel,  # type: ignore[arg-type]
                     location=Location.model_validate(routing.location), received_at=routing.received_at,
                     linked_at=at, similarity=round(score, 3))), department_topic(code))
         log.info("report linked to an incident", extra={"incident_id": incident.report_id, "callers": incident.callers,
                                                         "similarity": round(score, 3)})
+
+    async def unlink(self, principal: Principal, report_id: str, *, reason: str) -> Routing:
+        """The operator's escape hatch: a linked report that is not the same incident after all is unlinked and
+        routed as its own report (or queued for triage); the incident's departments learn the new caller count."""
+        routing = await self.routings.get_for_update(report_id)
+        if routing is None:
+            raise NotFound(f"No routing for report {report_id}.")
+        if routing.state != LINKED or routing.incident_id is None:
+            raise NotLinked(f"Report {report_id} is not linked to an incident (it is {routing.state}).",
+                            state=routing.state)
+        incident = await self.routings.get_for_update(routing.incident_id)
+        if incident is None:  # cannot happen: a report is only linked to a routing of this router
+            raise NotFound(f"No routing for incident {routing.incident_id}.")
+        now = utcnow()
+        incident_id = incident.report_id
+        routing.unlink_from(incident)
+        for code in incident.dispatched:
+            if code not in incident.excluded:
+                outbox.add(self.session, IncidentReportUnlinked(
+                    source=SOURCE, subject=incident_id, time=now, data=IncidentReportUnlinkedV1(
+                        incident_id=incident_id, report_id=report_id, department=code, callers=incident.callers,
+                        sequence=incident.link_seq, reason=reason, unlinked_at=now)), department_topic(code))
+        decision = self.classifier.classify(routing.text, at=routing.occurred_at or routing.received_at,
+                                            switched_on=await self.presence.switched_on())
+        routing.police, routing.lead, routing.departments = decision.police, decision.lead, list(decision.departments)
+        routing.priority, routing.confidence = decision.priority, decision.confidence
+        routing.needs_review, routing.classifier, routing.decided_at = decision.needs_review, decision.classifier, now
+        routing.explanation = (f"unlinked from incident {incident_id} by {principal.name} ({principal.id}): "
+                               f"{reason}; {decision.explanation}")
+        if decision.needs_review:
+            dispatch = list(dict.fromkeys(decision.dispatch_while_review))
+            routing.await_triage(now)
+        else:
+            dispatch = list(decision.departments)
+        routing.dispatched = dispatch
+        routing.attempt += 1
+        self._record(routing, Plan(routing.attempt, decision.lead, list(decision.departments), dispatch),
+                     trigger="unlinked", at=now, trigger_text=f"unlinked from incident {incident_id}"[:200],
+                     actor=principal, reason=reason)
+        await self.session.flush()
+        log.info("report unlinked from its incident", extra={"report_id": report_id, "incident_id": incident_id,
+                                                             "actor": principal.id, "dispatch": dispatch})
+        return routing
 
     # --- triage --------------------------------------------------------------------------------------------
 

@@ -3,16 +3,16 @@
 Existing routings become `routed` (they were all dispatched), with one caller and an open incident; their place
 columns stay empty (they are not duplicate candidates).
 
-Revision ID: 49b7ac39b3d8
+Revision ID: 09042a1e68d1
 Revises: dfe07632735b
-Create Date: 2026-11-22 06:17:12.908259
+Create Date: 2026-11-22 06:24:59.295998
 """
 from alembic import op
 import sqlalchemy as sa
 import shared.db
 
 
-revision = '49b7ac39b3d8'
+revision = '09042a1e68d1'
 down_revision = 'dfe07632735b'
 branch_labels = None
 depends_on = None
@@ -55,6 +55,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('triage_since', shared.db.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('incident_id', sa.String(length=36), nullable=True))
         batch_op.add_column(sa.Column('callers', sa.Integer(), nullable=False, server_default='1'))
+        batch_op.add_column(sa.Column('link_seq', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('ticket_states', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('incident_open', sa.Boolean(), nullable=False, server_default=sa.true()))
         batch_op.add_column(sa.Column('lat', sa.Float(), nullable=True))
@@ -80,6 +81,7 @@ def downgrade() -> None:
         batch_op.drop_column('lat')
         batch_op.drop_column('incident_open')
         batch_op.drop_column('ticket_states')
+        batch_op.drop_column('link_seq')
         batch_op.drop_column('callers')
         batch_op.drop_column('incident_id')
         batch_op.drop_column('triage_since')
