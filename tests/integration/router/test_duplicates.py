@@ -105,3 +105,18 @@ async def test_an_operator_unlinks_a_report_and_it_is_routed_on_its_own(router: 
     assert (await router.client.post(url.format("r-m"), json={"reason": "x"},
                                      headers=router.auth("call_centre"))).status_code == 403
     assert (await router.client.get("/v1/routings/r-m", headers=router.auth("admin"))).json()["state"] == "linked"
+
+
+async def test_classify_names_the_open_incident_a_caller_is_probably_reporting(router: Router) -> None:
+    await router.deliver(received("r-c", FIRE, location=HERE))
+    here = {"address": HERE.address, "lat": HERE.lat, "lon": HERE.lon}
+    r = await router.client.post("/v1/classify", json={"text": FIRE_AGAIN, "location": here},
+                                 headers=router.auth("call_centre"))
+    assert r.status_code == 200, r.text
+    incident = r.json()["possible_incident"]
+    assert incident["incident_id"] == "r-c" and incident["callers"] == 1 and 0 < incident["similarity"] <= 1
+    far = {"lat": ACROSS_TOWN.lat, "lon": ACROSS_TOWN.lon}
+    for body in ({"text": FIRE_AGAIN}, {"text": FIRE_AGAIN, "location": far}, {"text": OTHER_FIRE, "location": here}):
+        r = await router.client.post("/v1/classify", json=body, headers=router.auth("call_centre"))
+        assert r.json()["possible_incident"] is None, body
+    assert [ty for _, ty, _ in await router.outbox("r-c")].count("incident.report_linked.v1") == 0  # stateless

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from router.routing.classifier import Classifier
 from router.routing.models import Routing
 from router.routing.schemas import (
-    ClassifyIn, ClassifyOut, RoutingOut, Suggestion, TriageItem, TriagePage, TriageRouteIn, UnlinkIn,
+    ClassifyIn, ClassifyOut, PossibleIncidentOut, RoutingOut, Suggestion, TriageItem, TriagePage, TriageRouteIn, UnlinkIn,
 )
 from router.routing.service import RoutingService
 from shared.db import utcnow
@@ -23,8 +23,10 @@ CallCentre = Annotated[Principal, Depends(require_roles("call_centre", "centre_o
 
 def service(request: Request, session: UnitOfWork) -> RoutingService:
     classifier: Classifier = request.app.state.classifier
+    settings = request.app.state.runtime.settings
     return RoutingService(session, classifier, request.app.state.runtime.registry,
-                          redelivery_after_s=request.app.state.runtime.settings.redelivery_after_s)
+                          redelivery_after_s=settings.redelivery_after_s,
+                          duplicates=getattr(settings, "duplicate_policy", None))
 
 
 Routings = Annotated[RoutingService, Depends(service)]
@@ -42,16 +44,19 @@ async def get_routing(report_id: str, principal: Operator, routings: Routings) -
 @router.post("/v1/classify", response_model=ClassifyOut, summary="Suggest routing for a text (stateless)",
              description="What the router would decide for this text right now (or at `at`), with the current "
                          "presence of departments: police or not, lead, departments, priority, confidence, whether it "
-                         "would need review, and why. Stores and dispatches nothing, so call-centre software can show "
+                         "would need review, and why; given a `location`, the open incident it would be linked to "
+                         "(`possible_incident`: another caller already reported it). Stores and dispatches nothing, "
+                         "so call-centre software can show "
                          "the suggestion while the operator is still on the line. Roles `call_centre`, "
                          "`centre_operator`.", responses=problem_responses(400, 401, 403, 422))
 async def classify(body: ClassifyIn, principal: CallCentre, routings: Routings) -> ClassifyOut:
     at = body.at or utcnow()
-    d = await routings.suggest(body.text, at)
+    d, incident = await routings.suggest(body.text, at, body.location.model_dump() if body.location else None)
     return ClassifyOut(police=d.police, lead=d.lead, assisting=list(d.assisting), departments=list(d.departments),
                        priority=d.priority, confidence=d.confidence, needs_review=d.needs_review,
                        dispatch_while_review=list(d.dispatch_while_review), explanation=d.explanation,
-                       classifier=d.classifier, at=at)
+                       classifier=d.classifier, at=at,
+                       possible_incident=PossibleIncidentOut(**vars(incident)) if incident else None)
 
 
 @router.get("/v1/triage", response_model=TriagePage, summary="The triage queue, longest waiting first",

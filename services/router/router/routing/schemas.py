@@ -79,10 +79,17 @@ class ClassifyIn(_In):
 
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)] = Field(
         description=f"What the caller is saying, 1–{MAX_TEXT} characters")
-    location: ClassifyLocation | None = Field(None, description="Where (accepted for the call-centre's convenience; "
-                                                                "the current classifier routes by text only)")
+    location: ClassifyLocation | None = Field(None, description="Where: the classifier routes by text only; the "
+                                                                "location finds an open incident it may repeat")
     at: AwareDatetime | None = Field(None, description="Evaluate presence (seasons, switches) at this moment; "
                                                        "default now")
+
+
+class PossibleIncidentOut(BaseModel):
+    incident_id: str = Field(description="The incident's first report id")
+    similarity: float = Field(ge=0, le=1, description="Text similarity to the incident's first report")
+    why: str = Field(examples=["48 m apart; text similarity 0.84"])
+    callers: int = Field(description="Reports linked to the incident so far, the first included")
 
 
 class ClassifyOut(BaseModel):
@@ -104,6 +111,9 @@ class ClassifyOut(BaseModel):
     explanation: str = Field(description="Why: the matched terms, rules and priority triggers")
     classifier: str = Field(description="Which classifier decided", examples=["keywords-v1"])
     at: datetime = Field(description="The moment presence was evaluated at")
+    possible_incident: PossibleIncidentOut | None = Field(
+        None, description="Given a `location`: the open incident this report would be linked to as another caller's "
+                          "report (same lead, nearby, similar text, within the window); `null` when none")
 
 
 class Suggestion(BaseModel):

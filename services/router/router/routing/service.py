@@ -5,8 +5,9 @@ outbox."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +36,16 @@ OPERATOR_CLASSIFIER = "operator"
 Trigger = Literal["received", "transfer", "triage", "linked", "unlinked"]
 
 
+@dataclass(frozen=True)
+class PossibleIncident:
+    """The open incident a suggested report would be linked to."""
+
+    incident_id: str
+    similarity: float
+    why: str
+    callers: int
+
+
 class NotInTriage(Conflict):
     slug, title = "not-in-triage", "The report is not waiting in triage"
 
@@ -56,10 +67,21 @@ class RoutingService:
 
     # --- stateless suggestion ------------------------------------------------------------------------------
 
-    async def suggest(self, text: str, at: datetime | None = None) -> RoutingDecision:
+    async def suggest(self, text: str, at: datetime | None = None, location: dict[str, Any] | None = None
+                      ) -> tuple[RoutingDecision, PossibleIncident | None]:
         """What the router would decide for this text at ``at`` (default now), with the current presence
-        switches; stores nothing."""
-        return self.classifier.classify(text, at=at or utcnow(), switched_on=await self.presence.switched_on())
+        switches, and the open incident it would be linked to (given a location); stores nothing."""
+        at = at or utcnow()
+        decision = self.classifier.classify(text, at=at, switched_on=await self.presence.switched_on())
+        place = Place.of(location or {})
+        if decision.needs_review or self.duplicates is None or not place.known:
+            return decision, None
+        found = await self._find_incident(report_id=None, text=text, location=location or {}, lead=decision.lead,
+                                          received_at=at, place=place, lock=False)
+        if found is None:
+            return decision, None
+        incident, score, why = found
+        return decision, PossibleIncident(incident.report_id, round(score, 3), why, incident.callers)
 
     # --- a new report --------------------------------------------------------------------------------------
 
@@ -99,7 +121,10 @@ class RoutingService:
                                                     "dispatched": dispatch})
             return
 
-        match = await self._find_incident(routing, place) if self.duplicates is not None and place.known else None
+        match = None
+        if self.duplicates is not None and place.known:
+            match = await self._find_incident(report_id=routing.report_id, text=routing.text, location=routing.location,
+                                              lead=routing.lead, received_at=routing.received_at, place=place)
         self.routings.add(routing)
         if match is not None:
             incident, score, why = match
@@ -111,25 +136,26 @@ class RoutingService:
         log.info("report routed", extra={"lead": decision.lead, "departments": list(decision.departments),
                                          "priority": decision.priority, "police": decision.police})
 
-    async def _find_incident(self, routing: Routing, place: Place) -> tuple[Routing, float, str] | None:
-        """The open incident this report most likely repeats: same lead, received within the window before it,
-        at the same place, with similar text (the most similar wins; ties: the earliest)."""
+    async def _find_incident(self, *, report_id: str | None, text: str, location: dict[str, Any], lead: str,
+                             received_at: datetime, place: Place, lock: bool = True
+                             ) -> tuple[Routing, float, str] | None:
+        """The open incident a report most likely repeats: same lead, received within the window before it, at the
+        same place, with similar text (the most similar wins; ties: the earliest). Locked unless ``lock`` is off."""
         policy = self.duplicates
         assert policy is not None
         candidates = await self.routings.open_incidents(
-            lead=routing.lead, since=routing.received_at - timedelta(seconds=policy.window_s),
-            until=routing.received_at, place=place, within_m=policy.max_distance_m, limit=policy.max_candidates)
+            lead=lead, since=received_at - timedelta(seconds=policy.window_s), until=received_at, place=place,
+            within_m=policy.max_distance_m, limit=policy.max_candidates)
         best: tuple[Routing, float, str] | None = None
         for candidate in candidates:
-            if candidate.report_id == routing.report_id:
+            if candidate.report_id == report_id:
                 continue
-            found = policy.match(routing.text, routing.location, candidate.text, candidate.location)
+            found = policy.match(text, location, candidate.text, candidate.location)
             if found is not None and (best is None or found[0] > best[1]
                                       or (found[0] == best[1] and candidate.received_at < best[0].received_at)):
                 best = (candidate, *found)
-        if best is None:
-            return None
-        await self.routings.lock(best[0])
+        if best is not None and lock:
+            await self.routings.lock(best[0])
         return best
 
     def _link(self, routing: Routing, incident: Routing, score: float, why: str, at: datetime) -> None:
