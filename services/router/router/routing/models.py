@@ -102,8 +102,10 @@ class Routing(Base):
     def follow_ticket(self, department: str, to_state: str) -> None:
         """Remember the department's ticket state; the incident stays open (and can take linked reports) until
         every active ticket is resolved or closed."""
-        self.ticket_states = {**(self.ticket_states or {}), department: to_state}
-        active = [s for d, s in self.ticket_states.items() if s not in GONE_TICKET_STATES and d not in self.excluded]
+        states = self.ticket_states = {**(self.ticket_states or {}), department: to_state}
+        # every department dispatched and not refused counts; one whose ticket was not seen yet is still open
+        active = [states.get(d, "new") for d in dict.fromkeys([*self.dispatched, *states])
+                  if d not in self.excluded and states.get(d) not in GONE_TICKET_STATES]
         self.incident_open = not active or not all(s in DONE_TICKET_STATES for s in active)
 
     def await_triage(self, at: datetime) -> None:
