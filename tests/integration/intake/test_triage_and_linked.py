@@ -66,6 +66,7 @@ async def test_a_linked_report_follows_its_incidents_status(intake: Intake) -> N
 
     linked = await get(intake, second)
     assert linked["incident_id"] == first and linked["status"] == "acknowledged"  # caught up at once
+    assert (await get(intake, first))["linked_reports"] == 1
     assert [t["id"] for t in linked["tickets"]] == ["t1"]  # the incident's tickets
     assert any(e["kind"] == "linked" and f"linked to incident {first}" in e["detail"] for e in linked["timeline"])
 
@@ -96,6 +97,7 @@ async def test_an_unlinked_report_stops_following_the_incident(intake: Intake) -
                                        dispatched=["housing"], trigger="unlinked"))
     report = await get(intake, second)
     assert report["incident_id"] is None and report["status"] == "routed" and report["tickets"] == []
+    assert (await get(intake, first))["linked_reports"] == 0
     assert "unlinked" in [e["kind"] for e in report["timeline"]]
     await consumer.handle_event(change(first, "t1", "water", 3, "start", "acknowledged", "in_progress"))
     assert (await get(intake, second))["status"] == "routed"  # no longer follows the incident

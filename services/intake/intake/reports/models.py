@@ -52,6 +52,7 @@ class Report(Base):
     in_triage: Mapped[bool] = mapped_column(Boolean, default=False, doc="Waiting for centre staff to route it")
     incident_id: Mapped[str | None] = mapped_column(
         String(36), nullable=True, index=True, doc="Linked report: the incident's first report, whose status it follows")
+    linked_reports: Mapped[int] = mapped_column(Integer, default=0, doc="Other callers' reports linked to this one")
     filed_by: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

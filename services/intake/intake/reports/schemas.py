@@ -102,6 +102,7 @@ class ReportOut(BaseModel):
     priority: Priority | None = Field(description="P1 (life or safety now) … P4 (enquiry); `null` until routed")
     departments: list[str] = Field(description="Department codes, lead first")
     tickets: list[TicketSummary]
+    linked_reports: int = Field(0, description="Other callers' reports of the same incident linked to this one")
     timeline: list[TimelineItem]
 
 

@@ -65,7 +65,7 @@ class ReportService:
             caller_phone=body.caller.phone, address=body.location.address, lat=body.location.lat,
             lon=body.location.lon, grid_id=body.location.grid_id, occurred_at=body.occurred_at,
             external_ref=body.external_ref, status="received", routing_attempt=0, filed_by=principal.id,
-            in_triage=False, incident_id=None,
+            in_triage=False, incident_id=None, linked_reports=0,
             announce_count=0, created_at=now, updated_at=now, departments=[], tickets=[], timeline=[])
         report.record("received", now, f"received via {body.channel}")
         response = ReportOut.model_validate(to_view(report)).model_dump(mode="json")
@@ -120,16 +120,22 @@ class ReportService:
     async def apply_routed(self, event: ReportRouted) -> None:
         data = event.data
         report = await self._report_for_event(data.report_id, with_departments=True)
+        previous_incident = report.incident_id
         if report.apply_routing(attempt=data.attempt, police=data.police, departments=data.departments,
                                 lead=data.lead, priority=data.priority, dispatched=data.dispatched,
                                 excluded=data.excluded, at=data.decided_at, needs_review=data.needs_review,
                                 incident_id=data.incident_id if data.linked else None, trigger=data.trigger):
             log.info("report routed", extra={"lead": data.lead, "priority": data.priority, "attempt": data.attempt,
                                              "triage": data.needs_review, "incident_id": data.incident_id})
-            if data.linked and data.incident_id:
-                incident = await self.reports.get_for_update(data.incident_id)
+            if report.incident_id is not None:
+                incident = await self.reports.get_for_update(report.incident_id)
                 if incident is not None:  # intake files every report before the router sees it
+                    incident.linked_reports += 1
                     report.follow_incident(incident, data.decided_at)
+            elif previous_incident is not None:  # unlinked by a centre operator
+                incident = await self.reports.get_for_update(previous_incident)
+                if incident is not None:
+                    incident.linked_reports = max(0, incident.linked_reports - 1)
         self.reports.save_timeline(report)
 
     async def apply_ticket_status(self, event: TicketStatusChanged) -> None:
@@ -140,7 +146,7 @@ class ReportService:
             action=data.action, to_state=data.to_state, reason=data.reason, at=data.at)
         detail = report.last_ticket_detail()
         self.reports.save_timeline(report)
-        if changed:  # other callers' reports linked to this incident follow it
+        if changed and report.linked_reports:  # other callers' reports linked to this incident follow it
             for linked in await self.reports.linked_to(report.id):
                 linked.follow_incident(report, data.at, detail)
                 self.reports.save_timeline(linked)
@@ -171,6 +177,7 @@ def to_view(report: Report, incident: Report | None = None) -> dict[str, Any]:
         "occurred_at": report.occurred_at, "external_ref": report.external_ref,
         "tickets": [{"id": t.id, "department": t.department, "role": t.role, "status": t.status}
                     for t in tickets],
+        "linked_reports": report.linked_reports,
         "timeline": [{"at": e.at, "kind": e.kind, "department": e.department, "detail": e.detail} for e in timeline],
     }
 
