@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from shared.events import Location
 from tests.integration.router.conftest import Router, received, ticket_event
 
@@ -120,3 +122,23 @@ async def test_classify_names_the_open_incident_a_caller_is_probably_reporting(r
         r = await router.client.post("/v1/classify", json=body, headers=router.auth("call_centre"))
         assert r.json()["possible_incident"] is None, body
     assert [ty for _, ty, _ in await router.outbox("r-c")].count("incident.report_linked.v1") == 0  # stateless
+
+
+async def test_one_consumer_batch_routes_a_report_once_and_links_its_duplicate(
+        router: Router, caplog: pytest.LogCaptureFixture) -> None:
+    from aiokafka.structs import ConsumerRecord
+
+    from shared.events import to_kafka
+
+    events = [received("r-b1", FIRE, location=HERE), received("r-b1", FIRE, location=HERE),  # re-announced
+              received("r-b2", FIRE_AGAIN, location=NEXT_DOOR)]
+    records = []
+    for offset, event in enumerate(events):
+        key, value, headers = to_kafka(event)
+        records.append(ConsumerRecord("reports.received", 0, offset, 0, 0, key, value, None, len(key), len(value),
+                                      headers))
+    with caplog.at_level("INFO"):
+        await router.runtime.consumer.handle_batch(records)
+    assert not [getattr(r, "error", "") for r in caplog.records if "batch failed" in r.getMessage()]  # one tx
+    assert "fire" in await router.dispatched("r-b1") and await router.dispatched("r-b2") == []
+    assert (await router.routed("r-b2"))[0]["incident_id"] == "r-b1"

@@ -40,7 +40,10 @@ class RoutingRepository:
         self.session.add(attempt)
 
     async def get(self, report_id: str) -> Routing | None:
-        return await self.session.get(Routing, report_id)
+        """The routing, including one added earlier in this transaction and not flushed yet (sessions do not
+        autoflush): a consumer batch may carry a report and its re-announcement."""
+        pending = next((r for r in self.session.new if isinstance(r, Routing) and r.report_id == report_id), None)
+        return pending if pending is not None else await self.session.get(Routing, report_id)
 
     async def get_for_update(self, report_id: str) -> Routing | None:
         cached = in_session(self.session, Routing, report_id)  # loaded for the batch by load_many

@@ -104,7 +104,7 @@ class RoutingService:
             departments=list(decision.departments), dispatched=[], excluded=[], confirmed=[],
             redispatch_count=0, priority=decision.priority, confidence=decision.confidence,
             needs_review=decision.needs_review, explanation=decision.explanation, classifier=decision.classifier,
-            decided_at=now, state=ROUTED, callers=1, ticket_states={}, incident_open=True)
+            decided_at=now, state=ROUTED, callers=1, link_seq=0, ticket_states={}, incident_open=True)
         place = Place.of(routing.location)
         routing.lat, routing.lon, routing.grid_id, routing.address_key = (place.lat, place.lon, place.grid_id,
                                                                           place.address_key)
