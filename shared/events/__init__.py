@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from shared.events.models import (
     Channel,
     Clock,
+    IncidentReportLinkedV1,
+    IncidentReportUnlinkedV1,
     Location,
     Priority,
     ReportFeedbackReceivedV1,
@@ -115,11 +117,20 @@ class TicketReleaseApproved(Event[TicketReleaseApprovedV1]):
     type: Literal["ticket.release_approved.v1"] = "ticket.release_approved.v1"
 
 
+class IncidentReportLinked(Event[IncidentReportLinkedV1]):
+    type: Literal["incident.report_linked.v1"] = "incident.report_linked.v1"
+
+
+class IncidentReportUnlinked(Event[IncidentReportUnlinkedV1]):
+    type: Literal["incident.report_unlinked.v1"] = "incident.report_unlinked.v1"
+
+
 _ALL = (ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved, TicketEscalated,
-        ReportFeedbackReceived, TicketAssistanceRequested, TicketReleaseRequested, TicketReleaseApproved)
+        ReportFeedbackReceived, TicketAssistanceRequested, TicketReleaseRequested, TicketReleaseApproved,
+        IncidentReportLinked, IncidentReportUnlinked)
 AnyEvent = Annotated[Union[ReportReceived, ReportRouted, TicketDispatched, TicketStatusChanged, TicketStatusObserved,
                            TicketEscalated, ReportFeedbackReceived, TicketAssistanceRequested, TicketReleaseRequested,
-                           TicketReleaseApproved],
+                           TicketReleaseApproved, IncidentReportLinked, IncidentReportUnlinked],
                      Field(discriminator="type")]
 _any_event: TypeAdapter[Any] = TypeAdapter(AnyEvent)
 EVENT_TYPES: dict[str, type[Event[Any]]] = {
@@ -161,6 +172,7 @@ def _attr_text(value: Any) -> str:
 
 
 __all__ = [
+    "IncidentReportLinked", "IncidentReportLinkedV1", "IncidentReportUnlinked", "IncidentReportUnlinkedV1",
     "Clock", "REPORTS_FEEDBACK", "ReportFeedbackReceived", "ReportFeedbackReceivedV1", "Satisfaction", "TICKETS_ESCALATIONS",
     "TicketClocks", "TicketEscalated", "TicketEscalatedV1", "TicketAssistanceRequested",
     "TicketAssistanceRequestedV1", "TicketReleaseRequested", "TicketReleaseRequestedV1", "TicketReleaseApproved",

@@ -51,10 +51,20 @@ class ReportRoutedV1(_Data):
     excluded: list[str] = Field(default_factory=list, description="Departments that refused the report")
     priority: Priority
     confidence: float = Field(ge=0, le=1)
-    needs_review: bool = False
+    needs_review: bool = Field(False, description="True: the report waits in the centre's triage queue; only "
+                                                  "`dispatched` (police when it may be a police matter) has it yet")
     explanation: str = ""
     classifier: str
     decided_at: datetime
+    incident_id: str | None = Field(None, description="Set when this report was linked to an incident: the "
+                                                      "incident's first report id (added in 1.1)")
+    linked: bool = Field(False, description="True when this report is another caller's report of an existing "
+                                            "incident: no tickets of its own, it follows the incident (1.1)")
+    trigger: Literal["received", "transfer", "triage", "linked", "unlinked", "assistance"] | None = Field(
+        None, description="What made this decision: the report arrived, a department transferred it back, a centre "
+                          "operator routed it from triage, it was linked to an incident, a centre operator "
+                          "unlinked it from one to route it on its own, or the lead department asked for another "
+                          "department's assistance (added in 1.1)")
 
 
 class TicketDispatchedV1(_Data):
@@ -74,6 +84,42 @@ class TicketDispatchedV1(_Data):
     received_at: datetime
     dispatched_at: datetime
     attempt: int = Field(1, ge=1)
+    callers: int | None = Field(None, ge=1, description="Reports (callers) linked to this incident so far, this one "
+                                                        "included (added in 1.1; absent means 1)")
+
+
+class IncidentReportLinkedV1(_Data):
+    """Another caller reported an incident a department already has a ticket for (``dept.<code>``): the router
+    linked the new report to the incident (the first report, ``incident_id`` = the event's subject) instead of
+    opening new tickets. ``callers`` is the number of reports linked now, the first included; ``sequence`` orders
+    the incident's link and unlink events, so a consumer keeps the count of the highest sequence it has seen
+    (idempotent, order-insensitive)."""
+
+    incident_id: str = Field(description="The incident's first report id: the report the tickets belong to")
+    report_id: str = Field(description="The newly linked report")
+    department: str
+    callers: int = Field(ge=2, description="Reports linked to the incident, the first included")
+    sequence: int = Field(ge=1, description="Orders the incident's link and unlink events (1, 2, …)")
+    text: str = Field(description="What the new caller said")
+    channel: Channel
+    location: Location = Field(default_factory=Location)
+    received_at: datetime
+    linked_at: datetime
+    similarity: float = Field(ge=0, le=1, description="Text similarity to the first report")
+
+
+class IncidentReportUnlinkedV1(_Data):
+    """A centre operator unlinked a report from an incident (``dept.<code>``, subject = ``incident_id``): it was
+    not the same incident after all and is routed on its own. ``callers`` is the incident's count now; apply it
+    only when ``sequence`` is higher than the last link/unlink event applied."""
+
+    incident_id: str
+    report_id: str = Field(description="The report no longer linked")
+    department: str
+    callers: int = Field(ge=1)
+    sequence: int = Field(ge=1)
+    reason: str
+    unlinked_at: datetime
 
 
 class TicketActor(_Data):

@@ -15,8 +15,9 @@ from departments.tickets.clocks import SlaPolicies
 from departments.tickets.repository import TicketRepository
 from departments.tickets.service import TicketService
 from shared.events import (
-    REPORTS_FEEDBACK, TICKETS_EVENTS, TICKETS_RECEIPTS, Event, ReportFeedbackReceived, TicketDispatched,
-    TicketReleaseApproved, TicketReleaseRequested, TicketStatusChanged, TicketStatusObserved, department_topic,
+    REPORTS_FEEDBACK, TICKETS_EVENTS, TICKETS_RECEIPTS, Event, IncidentReportLinked, IncidentReportUnlinked,
+    ReportFeedbackReceived, TicketDispatched, TicketReleaseApproved, TicketReleaseRequested, TicketStatusChanged,
+    TicketStatusObserved, department_topic,
 )
 from shared.messaging import Handler
 from shared.registry import Registry
@@ -35,11 +36,13 @@ def topics(registry: Registry, serve: Sequence[str] | None = None) -> list[str]:
 
 def make_handler(redelivery_after_s: float, sla: SlaPolicies | None = None) -> Handler:
     async def handle(session: AsyncSession, event: Event[Any]) -> None:
-        """Open the dispatched ticket (once per report and department); record intake's receipts; keep the joint
-        projection; apply releases and citizen feedback."""
+        """Open the dispatched ticket (once per report and department); count callers linked to an incident;
+        record intake's receipts; keep the joint projection; apply releases and citizen feedback."""
         service = TicketService(session, redelivery_after_s=redelivery_after_s, sla=sla)
         if isinstance(event, TicketDispatched):
             await service.open_from_dispatch(event)
+        elif isinstance(event, (IncidentReportLinked, IncidentReportUnlinked)):
+            await service.count_linked_caller(event)
         elif isinstance(event, TicketStatusObserved):
             await service.record_receipt(event)
         elif isinstance(event, TicketStatusChanged):

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.routing.classifier import Classifier
+from router.routing.duplicates import DuplicatePolicy
 from router.routing.repository import RoutingRepository
 from router.routing.service import RoutingService
 from shared.events import (
@@ -21,9 +22,11 @@ def topics(_registry: Registry) -> list[str]:
     return [REPORTS_RECEIVED, TICKETS_EVENTS]
 
 
-def make_handler(classifier: Classifier, redelivery_after_s: float) -> Handler:
+def make_handler(classifier: Classifier, registry: Registry, redelivery_after_s: float,
+                 duplicates: DuplicatePolicy | None) -> Handler:
     async def handle(session: AsyncSession, event: Event[Any]) -> None:
-        service = RoutingService(session, classifier, redelivery_after_s=redelivery_after_s)
+        service = RoutingService(session, classifier, registry, redelivery_after_s=redelivery_after_s,
+                                 duplicates=duplicates)
         if isinstance(event, ReportReceived):
             await service.route_new_report(event)
         elif isinstance(event, TicketStatusChanged):
@@ -40,9 +43,10 @@ async def prefetch(session: AsyncSession, events: list[Event[Any]]) -> list[Any]
     return await RoutingRepository(session).load_many(ids)
 
 
-def make_sweeper(classifier: Classifier, redelivery_after_s: float) -> Callable[[AsyncSession], Awaitable[int]]:
+def make_sweeper(classifier: Classifier, registry: Registry, redelivery_after_s: float
+                 ) -> Callable[[AsyncSession], Awaitable[int]]:
     async def sweep(session: AsyncSession) -> int:
-        return await RoutingService(session, classifier,
+        return await RoutingService(session, classifier, registry,
                                     redelivery_after_s=redelivery_after_s).redispatch_unconfirmed()
 
     return sweep

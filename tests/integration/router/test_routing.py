@@ -3,75 +3,13 @@ handling path, events out through the outbox, decisions over HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
 
-import httpx
-import orjson
-import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from router.app import create_app
-from router.db import OutboxMessage
 from router.routing.models import Routing
-from router.settings import RouterSettings
-from shared.events import (
-    Location, ReportReceived, ReportReceivedV1, TicketActor, TicketStatusChanged, TicketStatusChangedV1,
-)
-from shared.identity import IdentityStore
-from tests.support import bearer, running_app
-
-
-class Router:
-    def __init__(self, client: httpx.AsyncClient, app: Any, keys: dict[str, str]) -> None:
-        self.client, self.app, self.keys = client, app, keys
-
-    @property
-    def runtime(self) -> Any:
-        return self.app.state.runtime
-
-    async def deliver(self, event: Any) -> bool:
-        return bool(await self.runtime.consumer.handle_event(event))
-
-    async def outbox(self, report_id: str) -> list[tuple[str, str, dict[str, Any]]]:
-        async with self.runtime.sessions() as s:
-            rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.key == report_id)
-                                    .order_by(OutboxMessage.id))).all()
-        return [(r.topic, r.event_type, orjson.loads(r.payload)) for r in rows]
-
-    async def clear_outbox(self) -> None:
-        async with self.runtime.sessions() as s, s.begin():
-            await s.execute(OutboxMessage.__table__.delete())
-
-
-@pytest.fixture
-async def router(db_url: str, tmp_path: Path) -> AsyncIterator[Router]:
-    auth_url = f"sqlite+aiosqlite:///{tmp_path}/identity.db"
-    store = IdentityStore(auth_url)
-    await store.migrate()
-    keys = {r: (await store.create_key(name=r, role=r)).secret for r in ("centre_operator", "call_centre")}
-    await store.close()
-    settings = RouterSettings(database_url=db_url, auth_database_url=auth_url, consumer_enabled=False,
-                              kafka_bootstrap_servers="127.0.0.1:1", redelivery_after_s=0.05)
-    app = create_app(settings)
-    async with running_app(app) as client:
-        yield Router(client, app, keys)
-
-
-def received(report_id: str, text: str) -> ReportReceived:
-    now = datetime.now(timezone.utc)
-    return ReportReceived(source="/test", subject=report_id, data=ReportReceivedV1(
-        report_id=report_id, text=text, channel="phone_12345", location=Location(address="x"), received_at=now))
-
-
-def ticket_event(report_id: str, department: str, to_state: str, action: str, seq: int,
-                 reason: str | None = None) -> TicketStatusChanged:
-    return TicketStatusChanged(source="/test", subject=report_id, data=TicketStatusChangedV1(
-        ticket_id=f"t-{department}", report_id=report_id, department=department, role="lead", sequence=seq,
-        action=action, from_state=None if seq == 1 else "new", to_state=to_state, reason=reason,
-        at=datetime.now(timezone.utc), actor=TicketActor(id="k", name="n", role="department_staff")))
+from tests.integration.router.conftest import Router, received, ticket_event
+from tests.support import bearer
 
 
 async def test_a_new_report_is_routed_once_and_dispatched_per_department(router: Router) -> None:
@@ -114,15 +52,25 @@ async def test_unconfirmed_dispatches_are_sent_again_until_the_ticket_is_seen(ro
 
 
 async def test_a_transfer_reroutes_without_the_refusing_department(router: Router) -> None:
-    await router.deliver(received("r-3", "垃圾桶三天没人清理了，臭气熏天"))
+    text = "楼道里燃气味很大，邻居家好像漏气了"
+    await router.deliver(received("r-3", text))
+    first = (await router.routed("r-3"))[0]
     await router.clear_outbox()
-    await router.deliver(ticket_event("r-3", "sanitation", "transferred", "transfer", 4, reason="not ours"))
+    refused = first["lead"]
+    await router.deliver(ticket_event("r-3", refused, "transferred", "transfer", 4, reason="not ours"))
     out = await router.outbox("r-3")
     dispatched = [d["department"] for t, ty, d in out if ty == "ticket.dispatched.v1"]
     routed = next(d for _, ty, d in out if ty == "report.routed.v1")
-    assert dispatched and "sanitation" not in dispatched
-    assert routed["attempt"] == 2 and routed["excluded"] == ["sanitation"] and routed["lead"] == dispatched[0]
-    await router.deliver(ticket_event("r-3", "sanitation", "transferred", "transfer", 4, reason="not ours"))
+    assert refused not in dispatched and refused not in routed["departments"]
+    assert routed["attempt"] == 2 and routed["excluded"] == [refused] and routed["trigger"] == "transfer"
+    # the departments still on it stay; the new lead (or triage) comes from the classifier without the refuser
+    still_on_it = [d for d in first["departments"] if d != refused]
+    assert set(still_on_it) <= set(routed["departments"])
+    if routed["needs_review"]:
+        assert dispatched == []
+    else:
+        assert routed["lead"] != refused and set(dispatched) == set(routed["departments"]) - set(first["departments"])
+    await router.deliver(ticket_event("r-3", refused, "transferred", "transfer", 4, reason="not ours"))
     assert len(await router.outbox("r-3")) == len(out)  # the same refusal again changes nothing
 
 

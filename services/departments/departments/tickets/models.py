@@ -72,6 +72,9 @@ class Ticket(Base):
     announce_count: Mapped[int] = mapped_column(Integer, default=0)
     next_announce_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, nullable=True, index=True, doc="When to announce the state again unless intake confirms it")
+    callers: Mapped[int] = mapped_column(Integer, default=1, doc="Reports (callers) linked to this incident, the "
+                                                                "first included")
+    callers_seq: Mapped[int] = mapped_column(Integer, default=0, doc="Sequence of the link/unlink event applied last")
 
     # service-level clocks (null on tickets created before clocks existed; see clocks.py for origin and reopen)
     acknowledge_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -116,7 +119,8 @@ class Ticket(Base):
             lat=data.location.lat, lon=data.location.lon, grid_id=data.location.grid_id,
             occurred_at=data.occurred_at, received_at=data.received_at, dispatched_at=data.dispatched_at,
             attempt=data.attempt, status="new", resolution=None, created_at=at, updated_at=at, audit_seq=0,
-            audit_head=GENESIS_HASH, announced_seq=0, observed_seq=0, announce_count=0)
+            audit_head=GENESIS_HASH, announced_seq=0, observed_seq=0, announce_count=0, callers=data.callers or 1,
+            callers_seq=0)
         origin = clock_origin(received_at=data.received_at, dispatched_at=data.dispatched_at, attempt=data.attempt)
         due = sla.due_times(data.priority, origin)
         ticket.acknowledge_due_at, ticket.start_due_at, ticket.resolve_due_at = (
@@ -127,6 +131,14 @@ class Ticket(Base):
         ticket.reschedule_escalation()
         ticket._record(CREATED, None, "new", actor, at)
         return ticket
+
+    def count_callers(self, callers: int, sequence: int) -> bool:
+        """A report was linked to (or unlinked from) this ticket's incident: take the count of the highest
+        ``sequence`` seen, so a repeated or late event changes nothing. True when it was applied."""
+        if sequence <= self.callers_seq:
+            return False
+        self.callers, self.callers_seq = callers, sequence
+        return True
 
     # --- end-to-end confirmation of state announcements ------------------------------------------------------
 

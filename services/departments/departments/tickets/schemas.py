@@ -222,7 +222,7 @@ class TicketOut(BaseModel):
         "channel": "phone_12345", "text": "我们小区3号楼门口的自来水管爆了，水一直往外冒",
         "location": {"address": "18 Xingfu Road, Building 3", "lat": 30.6586, "lon": 104.0648, "grid_id": None},
         "occurred_at": "2026-11-22T08:05:00Z", "received_at": "2026-11-22T08:06:12Z",
-        "dispatched_at": "2026-11-22T08:06:13Z", "resolution": None, "audit_entries": 3,
+        "dispatched_at": "2026-11-22T08:06:13Z", "resolution": None, "audit_entries": 3, "callers": 1,
         "created_at": "2026-11-22T08:06:13Z", "updated_at": "2026-11-22T08:12:30Z",
         "clocks": {"acknowledge_due_at": "2026-11-22T08:11:12Z", "start_due_at": "2026-11-22T08:36:12Z",
                    "resolve_due_at": "2026-11-23T08:06:12Z", "acknowledged_at": "2026-11-22T08:12:30Z",
@@ -257,6 +257,9 @@ class TicketOut(BaseModel):
     dispatched_at: datetime = Field(description="When the router dispatched it to this department")
     resolution: str | None = Field(description="What was done, once resolved")
     audit_entries: int = Field(description="How many entries the audit trail has", examples=[2])
+    callers: int = Field(1, description="How many reports (callers) the router linked to this incident, the first "
+                                        "included: other callers' reports of the same incident open no tickets",
+                         examples=[1])
     created_at: datetime
     updated_at: datetime
     clocks: Clocks | None = Field(None, description="Service-level clocks (`null` for tickets older than clocks)")

@@ -27,10 +27,10 @@ from departments.tickets.schemas import (
 )
 from shared.db import utcnow
 from shared.events import (
-    TICKETS_ESCALATIONS, TICKETS_EVENTS, ReportFeedbackReceived, TicketAssistanceRequested,
-    TicketAssistanceRequestedV1, TicketDispatched, TicketEscalated, TicketEscalatedV1, TicketReleaseApproved,
-    TicketReleaseApprovedV1, TicketReleaseRequested, TicketReleaseRequestedV1, TicketStatusChanged,
-    TicketStatusChangedV1, TicketStatusObserved, department_topic,
+    TICKETS_ESCALATIONS, TICKETS_EVENTS, IncidentReportLinked, IncidentReportUnlinked, ReportFeedbackReceived,
+    TicketAssistanceRequested, TicketAssistanceRequestedV1, TicketDispatched, TicketEscalated, TicketEscalatedV1,
+    TicketReleaseApproved, TicketReleaseApprovedV1, TicketReleaseRequested, TicketReleaseRequestedV1,
+    TicketStatusChanged, TicketStatusChangedV1, TicketStatusObserved, department_topic,
 )
 from shared.identity import Principal
 from shared.logging import report_context
@@ -77,6 +77,20 @@ class TicketService:
             log.info("ticket opened", extra={"ticket_id": ticket.id, "department": ticket.department,
                                              "role": ticket.role, "priority": ticket.priority})
             return ticket
+
+    async def count_linked_caller(self, event: IncidentReportLinked | IncidentReportUnlinked) -> None:
+        """Another caller reported the incident of one of our tickets (or an operator unlinked a report from it):
+        take the new caller count. A ticket not here (yet) needs nothing: the router's dispatch carries the count."""
+        data = event.data
+        with report_context(data.incident_id):
+            ticket = await self.tickets.find(data.incident_id, data.department)
+            if ticket is None:
+                log.warning("linked caller for a ticket not here; its dispatch will carry the count",
+                            extra={"department": data.department, "linked_report_id": data.report_id})
+                return
+            if ticket.count_callers(data.callers, data.sequence):
+                log.info("caller linked to the ticket's incident", extra={
+                    "ticket_id": ticket.id, "callers": ticket.callers, "linked_report_id": data.report_id})
 
     # --- end-to-end confirmation with intake ------------------------------------------------------------
 
@@ -443,7 +457,7 @@ def _ticket_view(ticket: Ticket) -> dict[str, Any]:
         "channel": ticket.channel, "text": ticket.text,
         "location": {"address": ticket.address, "lat": ticket.lat, "lon": ticket.lon, "grid_id": ticket.grid_id},
         "occurred_at": ticket.occurred_at, "received_at": ticket.received_at, "dispatched_at": ticket.dispatched_at,
-        "resolution": ticket.resolution, "audit_entries": ticket.audit_seq, "created_at": ticket.created_at,
+        "resolution": ticket.resolution, "audit_entries": ticket.audit_seq, "callers": ticket.callers, "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
     }
 

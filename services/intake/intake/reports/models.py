@@ -4,6 +4,13 @@ The report's status is derived from its tickets (one per department): it is ``re
 are resolved (or closed) and ``closed`` when all are closed. Transferred and cancelled tickets no longer count.
 A dissatisfied call-back (:class:`Feedback`) makes a closed report ``reopened`` at once; when the lead department's
 ticket reopens (its event arrives), the status follows the tickets again (``in_progress``).
+
+Two routings make exceptions:
+
+- ``triage``: the router was not sure where the report goes; it waits for centre staff (only police may have a
+  ticket meanwhile) until an operator routes it;
+- a **linked** report (another caller's report of an incident the centre already has, ``incident_id`` = the first
+  report) has no tickets of its own: its status follows the incident's first report.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ from shared.events import TicketClocks
 from shared.db import UTCDateTime, utcnow
 from shared.messaging.models import BigIntPK
 
-ReportStatus = Literal["received", "routed", "acknowledged", "in_progress", "resolved", "closed", "reopened"]
+ReportStatus = Literal["received", "triage", "routed", "acknowledged", "in_progress", "resolved", "closed",
+                       "reopened"]
 INACTIVE_TICKET_STATES = frozenset({"transferred", "cancelled"})
 
 
@@ -46,6 +54,10 @@ class Report(Base):
     announce_count: Mapped[int] = mapped_column(Integer, default=0)
     next_announce_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, nullable=True, index=True, doc="When to announce the report again unless routed by then")
+    in_triage: Mapped[bool] = mapped_column(Boolean, default=False, doc="Waiting for centre staff to route it")
+    incident_id: Mapped[str | None] = mapped_column(
+        String(36), nullable=True, index=True, doc="Linked report: the incident's first report, whose status it follows")
+    linked_reports: Mapped[int] = mapped_column(Integer, default=0, doc="Other callers' reports linked to this one")
     filed_by: Mapped[str] = mapped_column(String(36))
     lead_department: Mapped[str | None] = mapped_column(String(32), nullable=True)
     joint: Mapped[bool | None] = mapped_column(Boolean, nullable=True, doc="Routed to more than one department")
@@ -87,26 +99,73 @@ class Report(Base):
         return entries
 
     def apply_routing(self, *, attempt: int, police: bool, departments: list[str], lead: str, priority: str,
-                      dispatched: list[str], excluded: list[str], at: datetime) -> bool:
-        """Take the router's decision; a stale or repeated attempt changes nothing (returns False)."""
+                      dispatched: list[str], excluded: list[str], at: datetime, needs_review: bool = False,
+                      incident_id: str | None = None, trigger: str | None = None) -> bool:
+        """Take the router's decision; a stale or repeated attempt changes nothing (returns False). A decision that
+        needs review puts the report in triage; a linked report takes its incident (the caller then follows the
+        incident's status, :meth:`follow_incident`)."""
         if attempt <= self.routing_attempt:
             return False
         self.routing_attempt = attempt
         self.next_announce_at = None  # confirmed: the router has it
         self.police, self.priority = police, priority
         self.lead_department, self.joint = lead, len(departments) > 1
-        self.departments = [ReportDepartment(department=code, role="lead" if code == lead else "assisting",
-                                             position=i) for i, code in enumerate(departments)]
         assisting = [c for c in departments if c != lead]
-        detail = (f"{'police matter' if police else 'non-police matter'}; lead {lead}"
-                  + (f"; assisting {', '.join(assisting)}" if assisting else "") + f"; priority {priority}")
-        if attempt > 1:
-            detail += f"; re-routed without {', '.join(excluded)}" if excluded else "; re-routed"
-        self.record("routed" if attempt == 1 else "rerouted", at, detail)
+        if needs_review:
+            # only what was dispatched has the report; the rest is the classifier's suggestion
+            on_it = [d.department for d in self.departments if d.department not in excluded]
+            departments = list(dict.fromkeys([*on_it, *dispatched]))
+            self.departments = [ReportDepartment(department=code, role="assisting", position=i)
+                                for i, code in enumerate(departments)]
+            self.in_triage = True
+            if self.incident_id is not None:
+                self.record("unlinked", at, f"unlinked from incident {self.incident_id} by centre staff")
+                self.incident_id = None
+            detail = (f"awaiting triage by centre staff (suggested: lead {lead}"
+                      + (f", assisting {', '.join(assisting)}" if assisting else "") + f", priority {priority})")
+            if excluded:
+                detail += f"; refused by {', '.join(excluded)}"
+            self.record("triage", at, detail)
+        else:
+            self.in_triage = False
+            self.departments = [ReportDepartment(department=code, role="lead" if code == lead else "assisting",
+                                                 position=i) for i, code in enumerate(departments)]
+            detail = (f"{'police matter' if police else 'non-police matter'}; lead {lead}"
+                      + (f"; assisting {', '.join(assisting)}" if assisting else "") + f"; priority {priority}")
+            if incident_id is not None:
+                self.incident_id = incident_id
+                self.record("linked", at, f"linked to incident {incident_id}: another caller reported it first; "
+                                          f"{detail}")
+            else:
+                if self.incident_id is not None:  # a centre operator unlinked it: it is routed on its own now
+                    self.record("unlinked", at, f"unlinked from incident {self.incident_id} by centre staff")
+                    self.incident_id = None
+                if trigger == "triage":
+                    detail += "; routed by centre staff from triage"
+                elif trigger == "unlinked":
+                    detail += "; routed on its own"
+                elif trigger == "assistance":
+                    detail += "; assisting department added at the lead department's request"
+                elif attempt > 1:
+                    detail += f"; re-routed without {', '.join(excluded)}" if excluded else "; re-routed"
+                self.record("routed" if attempt == 1 else "rerouted", at, detail)
         for code in dispatched:
             self.record("dispatched", at, f"dispatched to {code}", department=code)
-        self._recompute_status(at)
+        if self.incident_id is None:
+            self._recompute_status(at)
         return True
+
+    def follow_incident(self, incident: Report, at: datetime, detail: str | None = None) -> bool:
+        """A linked report takes the status of its incident's first report; ``detail`` (what happened to the
+        incident) goes into this report's timeline. True when the status changed."""
+        before = self.status
+        self.status = incident.status if incident.status != "received" else "routed"
+        self.updated_at = at
+        if detail:
+            self.record("incident", at, f"incident {incident.id}: {detail}")
+        if self.status != before and self.status in ("resolved", "closed"):
+            self.record(f"report_{self.status}", at, f"report {self.status} with its incident {incident.id}")
+        return self.status != before
 
     def apply_ticket_change(self, *, ticket_id: str, department: str, role: str, sequence: int, action: str,
                             to_state: str, reason: str | None, at: datetime, priority: str | None = None,
@@ -160,6 +219,11 @@ class Report(Base):
                         department=self.lead_department)
         return feedback
 
+    def last_ticket_detail(self) -> str | None:
+        """The detail of the newest ticket entry recorded in this transaction (for linked reports' timelines)."""
+        pending = [e for e in self._pending if e.kind.startswith("ticket_")]
+        return pending[-1].detail if pending else None
+
     def _recompute_status(self, at: datetime) -> None:
         before = self.status
         self.status = self.derived_status()
@@ -170,6 +234,8 @@ class Report(Base):
             self.record(f"report_{self.status}", at, f"report {self.status}: every department has {self.status} it")
 
     def derived_status(self) -> ReportStatus:
+        if self.in_triage:
+            return "triage"
         if self.reopen_pending:
             return "reopened"
         active = [t.status for t in self.tickets if t.status not in INACTIVE_TICKET_STATES]

@@ -10,7 +10,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from shared.events import Channel, Priority, Satisfaction
 
 MAX_TEXT = 4000
-ReportStatus = Literal["received", "routed", "acknowledged", "in_progress", "resolved", "closed", "reopened"]
+ReportStatus = Literal["received", "triage", "routed", "acknowledged", "in_progress", "resolved", "closed",
+                       "reopened"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
 
 
@@ -109,7 +110,12 @@ class FeedbackOut(BaseModel):
 class ReportOut(BaseModel):
     id: str = Field(examples=["0b6c1f8e-8f0a-4a55-9a43-7d3bb1d3c9a2"])
     status: ReportStatus = Field(description="received → routed → acknowledged → in_progress → resolved → closed; "
-                                 "`reopened` after a dissatisfied call-back until the lead ticket reopens")
+                                 "`reopened` after a dissatisfied call-back until the lead ticket reopens; "
+                                 "`triage` while centre staff decide where it goes (the router was not sure). A "
+                                 "linked report has the status of its incident")
+    incident_id: str | None = Field(None, description="Set when another caller reported the same incident first: "
+                                                      "that first report's id. This report then has no tickets of "
+                                                      "its own; `tickets` and `status` are the incident's")
     text: str
     channel: Channel
     caller: Caller
@@ -122,6 +128,7 @@ class ReportOut(BaseModel):
     priority: Priority | None = Field(description="P1 (life or safety now) … P4 (enquiry); `null` until routed")
     departments: list[str] = Field(description="Department codes, lead first")
     tickets: list[TicketSummary]
+    linked_reports: int = Field(0, description="Other callers' reports of the same incident linked to this one")
     timeline: list[TimelineItem]
     feedback: list[FeedbackOut] = Field(default_factory=list, description="Call-backs after closing, oldest first")
 
@@ -129,6 +136,7 @@ class ReportOut(BaseModel):
 class ReportSummary(BaseModel):
     id: str
     status: ReportStatus
+    incident_id: str | None = Field(None, description="The incident's first report, when linked to one")
     channel: Channel
     text: str
     police: bool | None

@@ -66,6 +66,7 @@ class ReportService:
             caller_phone=body.caller.phone, address=body.location.address, lat=body.location.lat,
             lon=body.location.lon, grid_id=body.location.grid_id, occurred_at=body.occurred_at,
             external_ref=body.external_ref, status="received", routing_attempt=0, filed_by=principal.id,
+            in_triage=False, incident_id=None, linked_reports=0,
             announce_count=0, reopen_count=0, reopen_pending=False, created_at=now, updated_at=now, departments=[],
             tickets=[], timeline=[], feedback=[])
         report.record("received", now, f"received via {body.channel}")
@@ -134,7 +135,8 @@ class ReportService:
         report = await self.reports.get(report_id)
         if report is None:
             raise NotFound(f"No report {report_id}.")
-        return ReportOut.model_validate(to_view(report))
+        incident = await self.reports.get(report.incident_id) if report.incident_id else None
+        return ReportOut.model_validate(to_view(report, incident))
 
     async def page(self, flt: ReportFilter, *, limit: int, cursor: str | None) -> ReportPage:
         rows, next_cursor = await self.reports.page(flt, limit=limit, cursor=cursor)
@@ -167,20 +169,37 @@ class ReportService:
     async def apply_routed(self, event: ReportRouted) -> None:
         data = event.data
         report = await self._report_for_event(data.report_id, with_departments=True)
+        previous_incident = report.incident_id
         if report.apply_routing(attempt=data.attempt, police=data.police, departments=data.departments,
                                 lead=data.lead, priority=data.priority, dispatched=data.dispatched,
-                                excluded=data.excluded, at=data.decided_at):
-            log.info("report routed", extra={"lead": data.lead, "priority": data.priority, "attempt": data.attempt})
+                                excluded=data.excluded, at=data.decided_at, needs_review=data.needs_review,
+                                incident_id=data.incident_id if data.linked else None, trigger=data.trigger):
+            log.info("report routed", extra={"lead": data.lead, "priority": data.priority, "attempt": data.attempt,
+                                             "triage": data.needs_review, "incident_id": data.incident_id})
+            if report.incident_id is not None:
+                incident = await self.reports.get_for_update(report.incident_id)
+                if incident is not None:  # intake files every report before the router sees it
+                    incident.linked_reports += 1
+                    report.follow_incident(incident, data.decided_at)
+            elif previous_incident is not None:  # unlinked by a centre operator
+                incident = await self.reports.get_for_update(previous_incident)
+                if incident is not None:
+                    incident.linked_reports = max(0, incident.linked_reports - 1)
         self.reports.save_timeline(report)
 
     async def apply_ticket_status(self, event: TicketStatusChanged) -> None:
         data = event.data
         report = await self._report_for_event(data.report_id)
-        report.apply_ticket_change(ticket_id=data.ticket_id, department=data.department, role=data.role,
-                                   sequence=data.sequence, action=data.action, to_state=data.to_state,
-                                   reason=data.reason, at=data.at, priority=data.priority, clocks=data.clocks,
-                                   outcome=data.outcome)
+        changed = report.apply_ticket_change(
+            ticket_id=data.ticket_id, department=data.department, role=data.role, sequence=data.sequence,
+            action=data.action, to_state=data.to_state, reason=data.reason, at=data.at, priority=data.priority,
+            clocks=data.clocks, outcome=data.outcome)
+        detail = report.last_ticket_detail()
         self.reports.save_timeline(report)
+        if changed and report.linked_reports:  # other callers' reports linked to this incident follow it
+            for linked in await self.reports.linked_to(report.id):
+                linked.follow_incident(report, data.at, detail)
+                self.reports.save_timeline(linked)
         # the receipt: departments announce the ticket again until it arrives (a broker may lose events)
         known = max(t.sequence for t in report.tickets if t.id == data.ticket_id)
         now = utcnow()
@@ -196,16 +215,19 @@ class ReportService:
         return report
 
 
-def to_view(report: Report) -> dict[str, Any]:
+def to_view(report: Report, incident: Report | None = None) -> dict[str, Any]:
+    """The report as callers see it; a linked report shows its ``incident``'s tickets."""
     timeline = sorted([*report.timeline, *report.__dict__.get("_pending_timeline", [])],
                       key=lambda e: (e.at, e.id or 0))
+    tickets = (incident or report).tickets
     return {
         **summary_view(report),
         "caller": {"name": report.caller_name, "phone": report.caller_phone},
         "location": {"address": report.address, "lat": report.lat, "lon": report.lon, "grid_id": report.grid_id},
         "occurred_at": report.occurred_at, "external_ref": report.external_ref,
         "tickets": [{"id": t.id, "department": t.department, "role": t.role, "status": t.status,
-                     "priority": t.priority, "outcome": t.outcome} for t in report.tickets],
+                     "priority": t.priority, "outcome": t.outcome} for t in tickets],
+        "linked_reports": report.linked_reports,
         "timeline": [{"at": e.at, "kind": e.kind, "department": e.department, "detail": e.detail} for e in timeline],
         "feedback": [feedback_view(f) for f in report.__dict__.get("feedback", [])],
     }
@@ -218,7 +240,8 @@ def feedback_view(feedback: Feedback) -> dict[str, Any]:
 
 
 def summary_view(report: Report) -> dict[str, Any]:
-    return {"id": report.id, "status": report.status, "channel": report.channel, "text": report.text,
+    return {"id": report.id, "status": report.status, "incident_id": report.incident_id, "channel": report.channel,
+            "text": report.text,
             "police": report.police, "priority": report.priority,
             "departments": [d.department for d in report.departments],
             "created_at": report.created_at, "updated_at": report.updated_at}

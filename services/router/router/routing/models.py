@@ -3,15 +3,25 @@
 Each report is routed once when it arrives and again whenever a department hands its ticket back as not its
 matter (a transfer): the new attempt excludes every department that refused, keeps the departments still working
 on it, and dispatches only to departments that never had a ticket for the report.
+
+A routing is in one of three states:
+
+- ``routed``: dispatched to its departments (the usual case);
+- ``triage``: the classifier was not sure enough (or every candidate refused it); it waits for a centre operator to
+  choose its departments. Only the decision's ``dispatch_while_review`` departments (police when it may be a police
+  matter) were dispatched meanwhile;
+- ``linked``: another caller's report of the same incident: it was linked to that first report's incident
+  (``incident_id``) and dispatched nowhere; the departments' tickets count its caller (``callers`` on the first
+  report's routing).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from router.db import Base
@@ -28,8 +38,18 @@ class Plan:
     dispatch: list[str]     # departments to send a new ticket to
 
 
+RoutingState = Literal["routed", "triage", "linked"]
+ROUTED, TRIAGE, LINKED = "routed", "triage", "linked"
+DONE_TICKET_STATES = frozenset({"resolved", "closed"})
+GONE_TICKET_STATES = frozenset({"transferred", "cancelled"})
+
+
 class Routing(Base):
     __tablename__ = "routings"
+    __table_args__ = (
+        Index("ix_routings_state_triage_since", "state", "triage_since", "report_id"),  # the triage queue
+        Index("ix_routings_lead_received_at", "lead", "received_at"),  # duplicate candidates
+    )
 
     report_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
@@ -53,6 +73,24 @@ class Routing(Base):
     explanation: Mapped[str] = mapped_column(Text)
     classifier: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(16), default=ROUTED, doc="routed | triage | linked")
+    triage_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True,
+                                                          doc="When it entered the triage queue (while in it)")
+    incident_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True,
+                                                    doc="Linked reports: the incident's first report id")
+    callers: Mapped[int] = mapped_column(Integer, default=1, doc="An incident's first report: reports linked, "
+                                                                 "itself included")
+    link_seq: Mapped[int] = mapped_column(Integer, default=0, doc="An incident's first report: link and unlink "
+                                                                  "events so far (orders them for departments)")
+    ticket_states: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True,
+                                                                 doc="Last known ticket state per department")
+    incident_open: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                doc="False once every active ticket is resolved or closed")
+    # where the report is, as columns (the duplicate-candidate query filters on them); from `location`
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    grid_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    address_key: Mapped[str | None] = mapped_column(String(500), nullable=True, doc="Normalised address")
 
     attempts: Mapped[list[RoutingAttempt]] = relationship(
         back_populates="routing", lazy="raise", order_by="RoutingAttempt.attempt", cascade="all, delete-orphan")
@@ -60,6 +98,46 @@ class Routing(Base):
     def unconfirmed(self) -> list[str]:
         """Departments that were dispatched to, have not refused, and whose ticket has not been seen yet."""
         return [d for d in self.dispatched if d not in self.confirmed and d not in self.excluded]
+
+    def follow_ticket(self, department: str, to_state: str) -> None:
+        """Remember the department's ticket state; the incident stays open (and can take linked reports) until
+        every active ticket is resolved or closed."""
+        states = self.ticket_states = {**(self.ticket_states or {}), department: to_state}
+        # every department dispatched and not refused counts; one whose ticket was not seen yet is still open
+        active = [states.get(d, "new") for d in dict.fromkeys([*self.dispatched, *states])
+                  if d not in self.excluded and states.get(d) not in GONE_TICKET_STATES]
+        self.incident_open = not active or not all(s in DONE_TICKET_STATES for s in active)
+
+    def await_triage(self, at: datetime) -> None:
+        self.state, self.needs_review = TRIAGE, True
+        if self.triage_since is None:
+            self.triage_since = at
+
+    @property
+    def awaiting_triage(self) -> bool:
+        return self.state == TRIAGE
+
+    def plan_triage(self, lead: str, assisting: list[str]) -> Plan:
+        """A centre operator's choice for a report in triage. Departments already dispatched (police while it
+        waited, departments still on it after a transfer) stay on the report as assisting: their tickets exist,
+        and a department that is not concerned transfers its ticket back as usual."""
+        kept = [d for d in self.dispatched if d not in self.excluded]
+        departments = list(dict.fromkeys([lead, *assisting, *kept]))
+        return Plan(self.attempt + 1, lead, departments, [d for d in departments if d not in self.dispatched])
+
+    def link_to(self, incident: Routing) -> None:
+        """This report is another caller's report of ``incident``'s incident: no tickets of its own."""
+        self.state, self.incident_id = LINKED, incident.report_id
+        self.police, self.lead, self.departments = incident.police, incident.lead, list(incident.departments)
+        self.priority, self.dispatched = incident.priority, []
+        incident.callers += 1
+        incident.link_seq += 1
+
+    def unlink_from(self, incident: Routing) -> None:
+        """A centre operator says this report is not ``incident``'s incident: it is routed on its own."""
+        self.state, self.incident_id = ROUTED, None
+        incident.callers = max(1, incident.callers - 1)
+        incident.link_seq += 1
 
     def confirm(self, department: str) -> bool:
         """A ticket event from ``department`` proves its ticket exists; True when that is news."""
@@ -88,7 +166,14 @@ class RoutingAttempt(Base):
 
     report_id: Mapped[str] = mapped_column(ForeignKey("routings.report_id", ondelete="CASCADE"), primary_key=True)
     attempt: Mapped[int] = mapped_column(Integer, primary_key=True)
-    trigger: Mapped[str] = mapped_column(String(200), doc="`received`, or `transferred by <code>: <reason>`")
+    trigger: Mapped[str] = mapped_column(
+        String(200), doc="`received`, `transferred by <code>: <reason>`, `triage` (a centre operator's choice), or "
+                         "`linked to incident <id>`")
+    actor_id: Mapped[str | None] = mapped_column(String(64), nullable=True, doc="Triage: the operator's key id")
+    actor_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True, doc="Triage: why the operator chose this")
+    needs_review: Mapped[bool | None] = mapped_column(Boolean, nullable=True,
+                                                      doc="Whether this attempt sent the report to triage")
     police: Mapped[bool] = mapped_column(Boolean)
     lead: Mapped[str] = mapped_column(String(32))
     departments: Mapped[list[str]] = mapped_column(JSON)

@@ -1,13 +1,32 @@
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from router.routing.models import Routing, RoutingAttempt
+from router.routing.duplicates import Place
+from router.routing.models import ROUTED, TRIAGE, Routing, RoutingAttempt
 from shared.db import in_session
+from shared.problems import InvalidInput
+
+
+def encode_cursor(routing: Routing) -> str:
+    assert routing.triage_since is not None
+    raw = orjson.dumps([routing.triage_since.isoformat(), routing.report_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        since, report_id = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return datetime.fromisoformat(since), str(report_id)
+    except Exception as exc:
+        raise InvalidInput("The cursor is not one this service issued.",
+                           errors=[{"field": "cursor", "message": "invalid cursor"}]) from exc
 
 
 class RoutingRepository:
@@ -21,7 +40,10 @@ class RoutingRepository:
         self.session.add(attempt)
 
     async def get(self, report_id: str) -> Routing | None:
-        return await self.session.get(Routing, report_id)
+        """The routing, including one added earlier in this transaction and not flushed yet (sessions do not
+        autoflush): a consumer batch may carry a report and its re-announcement."""
+        pending = next((r for r in self.session.new if isinstance(r, Routing) and r.report_id == report_id), None)
+        return pending if pending is not None else await self.session.get(Routing, report_id)
 
     async def get_for_update(self, report_id: str) -> Routing | None:
         cached = in_session(self.session, Routing, report_id)  # loaded for the batch by load_many
@@ -43,3 +65,51 @@ class RoutingRepository:
     async def get_with_history(self, report_id: str) -> Routing | None:
         return await self.session.scalar(
             select(Routing).where(Routing.report_id == report_id).options(selectinload(Routing.attempts)))
+
+    async def open_incidents(self, *, lead: str, since: datetime, until: datetime, place: Place, within_m: float,
+                             limit: int) -> list[Routing]:
+        """Routed (not linked, not in triage) reports with this lead, received in [since, until], near ``place``
+        (coordinates in a box of ``within_m``, the same grid cell or the same normalised address), whose incident
+        is still open: the candidates a new report may repeat. Most recent first, at most ``limit``; served by the
+        (lead, received_at) index. Routings added earlier in this transaction (the same consumer batch, not flushed
+        yet: sessions do not autoflush) count too."""
+        near = []
+        box = place.box(within_m)
+        if box is not None:
+            near.append(and_(Routing.lat.between(box[0], box[1]), Routing.lon.between(box[2], box[3])))
+        if place.grid_id is not None:
+            near.append(Routing.grid_id == place.grid_id)
+        if place.address_key is not None:
+            near.append(Routing.address_key == place.address_key)
+        if not near:
+            return []
+        stored = list((await self.session.scalars(
+            select(Routing).where(Routing.lead == lead, Routing.received_at >= since, Routing.received_at <= until,
+                                  Routing.state == ROUTED, Routing.incident_open.is_(True), or_(*near))
+            .order_by(Routing.received_at.desc()).limit(limit))).all())
+        pending = [r for r in self.session.new if isinstance(r, Routing) and r.lead == lead
+                   and since <= r.received_at <= until and r.state == ROUTED and r.incident_open]
+        return sorted({id(r): r for r in [*stored, *pending]}.values(), key=lambda r: r.received_at,
+                      reverse=True)[:limit]
+
+    async def lock(self, routing: Routing) -> None:
+        """Lock a routing loaded without a lock (PostgreSQL: FOR UPDATE) and bring it up to date; one not stored yet
+        (added in this transaction) needs no lock."""
+        if routing in self.session.new:
+            return
+        if routing in self.session.dirty:  # changed earlier in this transaction (another linked report): keep that
+            await self.session.flush()
+        await self.session.refresh(routing, with_for_update=True)
+
+    async def triage_page(self, *, limit: int, cursor: str | None) -> tuple[list[Routing], str | None]:
+        """Reports waiting in triage, the longest waiting first (keyset pagination on (triage_since, report_id))."""
+        query = select(Routing).where(Routing.state == TRIAGE)
+        if cursor:
+            since, report_id = decode_cursor(cursor)
+            query = query.where(or_(Routing.triage_since > since,
+                                    and_(Routing.triage_since == since, Routing.report_id > report_id)))
+        rows = list((await self.session.scalars(
+            query.order_by(Routing.triage_since, Routing.report_id).limit(limit + 1))).all())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return rows, (encode_cursor(rows[-1]) if more and rows else None)

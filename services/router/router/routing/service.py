@@ -1,37 +1,89 @@
-"""Routing use cases: route a new report, re-route after a transfer. Publishing goes through the outbox."""
+"""Routing use cases: route a new report (or link it to an incident, or queue it for triage), let a centre operator
+route a report from triage, re-route after a transfer, and suggest routing statelessly. Publishing goes through the
+outbox."""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.db import OutboxMessage
+from router.registry.service import PresenceService
 from router.routing.classifier import Classifier, RoutingDecision
-from router.routing.models import Plan, Routing, RoutingAttempt
+from router.routing.duplicates import DuplicatePolicy, Place
+from router.routing.models import LINKED, ROUTED, Plan, Routing, RoutingAttempt
 from router.routing.repository import RoutingRepository
 from shared.db import utcnow
 from shared.events import (
-    REPORTS_ROUTED, Location, ReportReceived, ReportRouted, ReportRoutedV1, TicketDispatched, TicketDispatchedV1,
-    TicketAssistanceRequested, TicketStatusChanged, department_topic,
+    REPORTS_ROUTED, IncidentReportLinked, IncidentReportLinkedV1, IncidentReportUnlinked, IncidentReportUnlinkedV1,
+    Location, Priority, ReportReceived, ReportRouted, ReportRoutedV1, TicketAssistanceRequested, TicketDispatched,
+    TicketDispatchedV1, TicketStatusChanged, department_topic,
 )
+from shared.identity import Principal
 from shared.messaging import Outbox, PermanentError
 from shared.messaging.redelivery import next_attempt
-from shared.problems import NotFound
+from shared.problems import Conflict, InvalidInput, NotFound
+from shared.registry import FALLBACK_DEPARTMENT, Registry
 
 log = logging.getLogger("linkage.router.routing")
 outbox = Outbox(OutboxMessage)
 SOURCE = "/linkage/router"
-FALLBACK = "grid"
+OPERATOR_CLASSIFIER = "operator"
+Trigger = Literal["received", "transfer", "triage", "linked", "unlinked", "assistance"]
+
+
+@dataclass(frozen=True)
+class PossibleIncident:
+    """The open incident a suggested report would be linked to."""
+
+    incident_id: str
+    similarity: float
+    why: str
+    callers: int
+
+
+class NotInTriage(Conflict):
+    slug, title = "not-in-triage", "The report is not waiting in triage"
+
+
+class NotLinked(Conflict):
+    slug, title = "not-linked", "The report is not linked to an incident"
 
 
 class RoutingService:
-    def __init__(self, session: AsyncSession, classifier: Classifier, *, redelivery_after_s: float = 10.0) -> None:
+    def __init__(self, session: AsyncSession, classifier: Classifier, registry: Registry, *,
+                 redelivery_after_s: float = 10.0, duplicates: DuplicatePolicy | None = None) -> None:
         self.session = session
         self.classifier = classifier
+        self.registry = registry
         self.redelivery_after_s = redelivery_after_s
+        self.duplicates = duplicates
         self.routings = RoutingRepository(session)
+        self.presence = PresenceService(session, registry)
+
+    # --- stateless suggestion ------------------------------------------------------------------------------
+
+    async def suggest(self, text: str, at: datetime | None = None, location: dict[str, Any] | None = None
+                      ) -> tuple[RoutingDecision, PossibleIncident | None]:
+        """What the router would decide for this text at ``at`` (default now), with the current presence
+        switches, and the open incident it would be linked to (given a location); stores nothing."""
+        at = at or utcnow()
+        decision = self.classifier.classify(text, at=at, switched_on=await self.presence.switched_on())
+        place = Place.of(location or {})
+        if decision.needs_review or self.duplicates is None or not place.known:
+            return decision, None
+        found = await self._find_incident(report_id=None, text=text, location=location or {}, lead=decision.lead,
+                                          received_at=at, place=place, lock=False)
+        if found is None:
+            return decision, None
+        incident, score, why = found
+        return decision, PossibleIncident(incident.report_id, round(score, 3), why, incident.callers)
+
+    # --- a new report --------------------------------------------------------------------------------------
 
     async def route_new_report(self, event: ReportReceived) -> None:
         data = event.data
@@ -40,23 +92,188 @@ class RoutingService:
             # announced again: intake has not seen the decision (it may have been lost with the broker); say it again
             self._announce_decision(existing, Plan(existing.attempt, existing.lead, existing.departments,
                                                    [d for d in existing.dispatched if d not in existing.excluded]),
-                                    utcnow())
+                                    utcnow(), trigger=None)
             return
         now = utcnow()
-        decision = self.classifier.classify(data.text, at=data.occurred_at or data.received_at)
+        decision = self.classifier.classify(data.text, at=data.occurred_at or data.received_at,
+                                            switched_on=await self.presence.switched_on())
         routing = Routing(
             report_id=data.report_id, text=data.text, channel=data.channel,
             location=data.location.model_dump(mode="json"), occurred_at=data.occurred_at,
             received_at=data.received_at, attempt=1, police=decision.police, lead=decision.lead,
-            departments=list(decision.departments), dispatched=list(decision.departments), excluded=[], confirmed=[],
-            redispatch_count=0,
-            priority=decision.priority, confidence=decision.confidence, needs_review=decision.needs_review,
-            explanation=decision.explanation, classifier=decision.classifier, decided_at=now)
+            departments=list(decision.departments), dispatched=[], excluded=[], confirmed=[],
+            redispatch_count=0, priority=decision.priority, confidence=decision.confidence,
+            needs_review=decision.needs_review, explanation=decision.explanation, classifier=decision.classifier,
+            decided_at=now, state=ROUTED, callers=1, link_seq=0, ticket_states={}, incident_open=True)
+        place = Place.of(routing.location)
+        routing.lat, routing.lon, routing.grid_id, routing.address_key = (place.lat, place.lon, place.grid_id,
+                                                                          place.address_key)
+
+        if decision.needs_review:
+            # not sure enough to guess: centre staff decide; a possible police matter reaches police meanwhile
+            dispatch = list(dict.fromkeys(decision.dispatch_while_review))
+            routing.dispatched = dispatch
+            routing.await_triage(now)
+            self.routings.add(routing)
+            self._record(routing, Plan(1, decision.lead, list(decision.departments), dispatch), trigger="received",
+                         at=now)
+            log.info("report awaits triage", extra={"suggested_lead": decision.lead, "confidence": decision.confidence,
+                                                    "dispatched": dispatch})
+            return
+
+        match = None
+        if self.duplicates is not None and place.known:
+            match = await self._find_incident(report_id=routing.report_id, text=routing.text, location=routing.location,
+                                              lead=routing.lead, received_at=routing.received_at, place=place)
         self.routings.add(routing)
+        if match is not None:
+            incident, score, why = match
+            self._link(routing, incident, score, why, now)
+            return
+        routing.dispatched = list(decision.departments)
         plan = Plan(1, decision.lead, list(decision.departments), list(decision.departments))
-        self._record(routing, plan, decision, trigger="received", at=now)
+        self._record(routing, plan, trigger="received", at=now)
         log.info("report routed", extra={"lead": decision.lead, "departments": list(decision.departments),
                                          "priority": decision.priority, "police": decision.police})
+
+    async def _find_incident(self, *, report_id: str | None, text: str, location: dict[str, Any], lead: str,
+                             received_at: datetime, place: Place, lock: bool = True
+                             ) -> tuple[Routing, float, str] | None:
+        """The open incident a report most likely repeats: same lead, received within the window before it, at the
+        same place, with similar text (the most similar wins; ties: the earliest). Locked unless ``lock`` is off."""
+        policy = self.duplicates
+        assert policy is not None
+        candidates = await self.routings.open_incidents(
+            lead=lead, since=received_at - timedelta(seconds=policy.window_s), until=received_at, place=place,
+            within_m=policy.max_distance_m, limit=policy.max_candidates)
+        best: tuple[Routing, float, str] | None = None
+        for candidate in candidates:
+            if candidate.report_id == report_id:
+                continue
+            found = policy.match(text, location, candidate.text, candidate.location)
+            if found is not None and (best is None or found[0] > best[1]
+                                      or (found[0] == best[1] and candidate.received_at < best[0].received_at)):
+                best = (candidate, *found)
+        if best is not None and lock:
+            await self.routings.lock(best[0])
+        return best
+
+    def _link(self, routing: Routing, incident: Routing, score: float, why: str, at: datetime) -> None:
+        """Link another caller's report to the incident: no tickets; each department on the incident learns that
+        one more caller reported it (``incident.report_linked.v1``)."""
+        routing.link_to(incident)
+        routing.explanation = f"linked to incident {incident.report_id} ({why}); {routing.explanation}"
+        plan = Plan(1, incident.lead, list(incident.departments), [])
+        self._record(routing, plan, trigger="linked", at=at)
+        for code in incident.dispatched:
+            if code in incident.excluded:
+                continue
+            outbox.add(self.session, IncidentReportLinked(
+                source=SOURCE, subject=incident.report_id, time=at, data=IncidentReportLinkedV1(
+                    incident_id=incident.report_id, report_id=routing.report_id, department=code,
+                    callers=incident.callers, sequence=incident.link_seq, text=routing.text,
+                    channel=routing.channel,  # type: ignore[arg-type]
+                    location=Location.model_validate(routing.location), received_at=routing.received_at,
+                    linked_at=at, similarity=round(score, 3))), department_topic(code))
+        log.info("report linked to an incident", extra={"incident_id": incident.report_id, "callers": incident.callers,
+                                                        "similarity": round(score, 3)})
+
+    async def unlink(self, principal: Principal, report_id: str, *, reason: str) -> Routing:
+        """The operator's escape hatch: a linked report that is not the same incident after all is unlinked and
+        routed as its own report (or queued for triage); the incident's departments learn the new caller count."""
+        routing = await self.routings.get_for_update(report_id)
+        if routing is None:
+            raise NotFound(f"No routing for report {report_id}.")
+        if routing.state != LINKED or routing.incident_id is None:
+            raise NotLinked(f"Report {report_id} is not linked to an incident (it is {routing.state}).",
+                            state=routing.state)
+        incident = await self.routings.get_for_update(routing.incident_id)
+        if incident is None:  # cannot happen: a report is only linked to a routing of this router
+            raise NotFound(f"No routing for incident {routing.incident_id}.")
+        now = utcnow()
+        incident_id = incident.report_id
+        routing.unlink_from(incident)
+        for code in incident.dispatched:
+            if code not in incident.excluded:
+                outbox.add(self.session, IncidentReportUnlinked(
+                    source=SOURCE, subject=incident_id, time=now, data=IncidentReportUnlinkedV1(
+                        incident_id=incident_id, report_id=report_id, department=code, callers=incident.callers,
+                        sequence=incident.link_seq, reason=reason, unlinked_at=now)), department_topic(code))
+        decision = self.classifier.classify(routing.text, at=routing.occurred_at or routing.received_at,
+                                            switched_on=await self.presence.switched_on())
+        routing.police, routing.lead, routing.departments = decision.police, decision.lead, list(decision.departments)
+        routing.priority, routing.confidence = decision.priority, decision.confidence
+        routing.needs_review, routing.classifier, routing.decided_at = decision.needs_review, decision.classifier, now
+        routing.explanation = (f"unlinked from incident {incident_id} by {principal.name} ({principal.id}): "
+                               f"{reason}; {decision.explanation}")
+        if decision.needs_review:
+            dispatch = list(dict.fromkeys(decision.dispatch_while_review))
+            routing.await_triage(now)
+        else:
+            dispatch = list(decision.departments)
+        routing.dispatched = dispatch
+        routing.attempt += 1
+        self._record(routing, Plan(routing.attempt, decision.lead, list(decision.departments), dispatch),
+                     trigger="unlinked", at=now, trigger_text=f"unlinked from incident {incident_id}"[:200],
+                     actor=principal, reason=reason)
+        await self.session.flush()
+        log.info("report unlinked from its incident", extra={"report_id": report_id, "incident_id": incident_id,
+                                                             "actor": principal.id, "dispatch": dispatch})
+        return routing
+
+    # --- triage --------------------------------------------------------------------------------------------
+
+    async def triage_page(self, *, limit: int, cursor: str | None) -> tuple[list[Routing], str | None]:
+        return await self.routings.triage_page(limit=limit, cursor=cursor)
+
+    async def route_from_triage(self, principal: Principal, report_id: str, *, lead: str, assisting: list[str],
+                                priority: Priority, reason: str) -> Routing:
+        """A centre operator routes a report waiting in triage: dispatch the chosen departments not yet dispatched,
+        keep those already on it, record who decided, when and why."""
+        routing = await self.routings.get_for_update(report_id)
+        if routing is None:
+            raise NotFound(f"No routing for report {report_id}.")
+        if not routing.awaiting_triage:
+            raise NotInTriage(f"Report {report_id} is not waiting in triage (it is {routing.state}).",
+                              state=routing.state)
+        await self._check_choice(routing, lead, assisting)
+        now = utcnow()
+        plan = routing.plan_triage(lead, assisting)
+        routing.attempt, routing.lead, routing.departments = plan.attempt, plan.lead, plan.departments
+        routing.dispatched = [*routing.dispatched, *plan.dispatch]
+        routing.police = "police" in plan.departments
+        routing.priority, routing.confidence, routing.needs_review = priority, 1.0, False
+        routing.explanation = f"routed from triage by {principal.name} ({principal.id}): {reason}"
+        routing.classifier, routing.decided_at = OPERATOR_CLASSIFIER, now
+        routing.state, routing.triage_since = ROUTED, None
+        self._record(routing, plan, trigger="triage", at=now, actor=principal, reason=reason)
+        await self.session.flush()
+        log.info("report routed from triage", extra={"report_id": report_id, "lead": lead, "dispatch": plan.dispatch,
+                                                     "actor": principal.id})
+        return routing
+
+    async def _check_choice(self, routing: Routing, lead: str, assisting: list[str]) -> None:
+        errors = []
+        if lead in assisting:
+            errors.append({"field": "assisting", "message": f"the lead {lead!r} cannot also assist"})
+        if len(set(assisting)) != len(assisting):
+            errors.append({"field": "assisting", "message": "a department is listed twice"})
+        now = utcnow()
+        switched_on = await self.presence.switched_on()
+        routing_registry = self.presence.routing_registry
+        for field, code in [("lead", lead), *((f"assisting.{i}", c) for i, c in enumerate(assisting))]:
+            if code not in self.registry:
+                errors.append({"field": field, "message": f"unknown department {code!r}"})
+            elif code in routing.excluded:
+                errors.append({"field": field, "message": f"{code} already refused this report (transferred it)"})
+            elif not routing_registry.is_routable(code, now, switched_on):
+                errors.append({"field": field, "message": f"{code} is not routable now; its matters go to "
+                                                         f"{routing_registry.resolve(code, now, switched_on)}"})
+        if errors:
+            raise InvalidInput("The chosen departments cannot take this report: "
+                               + "; ".join(f"{e['field']}: {e['message']}" for e in errors) + ".", errors=errors)
+
+    # --- ticket events -------------------------------------------------------------------------------------
 
     async def follow_ticket(self, event: TicketStatusChanged) -> None:
         """Any ticket event confirms that department's ticket exists; a transfer also re-routes the report."""
@@ -65,6 +282,7 @@ class RoutingService:
         if routing is None:
             raise PermanentError(f"ticket event for a report this router never routed: {data.report_id}")
         routing.confirm(data.department)
+        routing.follow_ticket(data.department, data.to_state)
         if data.to_state == "transferred":
             await self._reroute_after_transfer(routing, event)
 
@@ -95,7 +313,7 @@ class RoutingService:
         self._dispatch(routing, data.department, plan.attempt, now)
         routing.next_redispatch_at = next_attempt(now, 0, self.redelivery_after_s)
         routing.redispatch_count = 1
-        self._announce_decision(routing, plan, now)
+        self._announce_decision(routing, plan, now, trigger="assistance")
         log.info("assisting department added", extra={"department": data.department, "attempt": plan.attempt})
 
     async def redispatch_unconfirmed(self, *, limit: int = 200) -> int:
@@ -118,51 +336,76 @@ class RoutingService:
         return sent
 
     async def _reroute_after_transfer(self, routing: Routing, event: TicketStatusChanged) -> None:
+        """Re-route without every department that refused; when no department is left, or the new decision is not
+        sure enough, the report goes to triage (a possible police matter reaches police meanwhile)."""
         data = event.data
         if data.department in routing.excluded:
             return  # this refusal was handled already
         now = utcnow()
         excluded = frozenset({*routing.excluded, data.department})
         decision = self.classifier.classify(routing.text, at=routing.occurred_at or routing.received_at,
-                                            exclude=excluded)
+                                            exclude=excluded, switched_on=await self.presence.switched_on())
         proposed = [d for d in decision.departments if d not in excluded]
-        if not proposed and FALLBACK not in excluded:
-            proposed = [FALLBACK]
+        if not proposed and FALLBACK_DEPARTMENT not in excluded:
+            proposed = [FALLBACK_DEPARTMENT]
         plan = routing.plan_reroute(data.department, proposed[0] if proposed else "", proposed)
-        if not plan.departments or not plan.lead:
-            # every candidate refused: keep the report visible for centre staff (triage arrives with issue 3)
-            routing.excluded = sorted(excluded)
-            routing.needs_review = True
-            log.warning("report refused by every candidate department; needs review",
-                        extra={"excluded": sorted(excluded)})
+        trigger_text = f"transferred by {data.department}: {data.reason or ''}"[:200]
+        routing.excluded = sorted(excluded)
+        if not plan.departments or not plan.lead or decision.needs_review:
+            self._reroute_to_triage(routing, decision, data.department, trigger_text, now)
             return
         routing.attempt = plan.attempt
-        routing.excluded = sorted(excluded)
         routing.lead, routing.departments = plan.lead, plan.departments
         routing.dispatched = [*routing.dispatched, *plan.dispatch]
         routing.police = "police" in plan.departments
         routing.priority, routing.confidence = decision.priority, decision.confidence
         routing.needs_review, routing.explanation = decision.needs_review, decision.explanation
         routing.classifier, routing.decided_at = decision.classifier, now
-        self._record(routing, plan, decision, trigger=f"transferred by {data.department}: {data.reason or ''}"[:200],
-                     at=now)
+        self._record(routing, plan, trigger="transfer", at=now, trigger_text=trigger_text)
         log.info("report re-routed", extra={"refused_by": data.department, "lead": plan.lead,
                                             "dispatch": plan.dispatch, "attempt": plan.attempt})
 
-    def _record(self, routing: Routing, plan: Plan, decision: RoutingDecision, *, trigger: str, at: datetime) -> None:
+    def _reroute_to_triage(self, routing: Routing, decision: RoutingDecision, refused_by: str, trigger_text: str,
+                           at: datetime) -> None:
+        excluded = set(routing.excluded)
+        still_on_it = [d for d in routing.departments if d not in excluded]
+        suggested = [d for d in decision.departments if d not in excluded]
+        lead = suggested[0] if suggested else (still_on_it[0] if still_on_it else decision.lead)
+        departments = list(dict.fromkeys([lead, *suggested, *still_on_it]))
+        dispatch = [d for d in dict.fromkeys(decision.dispatch_while_review)
+                    if d not in routing.dispatched and d not in excluded]
+        plan = Plan(routing.attempt + 1, lead, departments, dispatch)
+        routing.attempt, routing.lead, routing.departments = plan.attempt, lead, departments
+        routing.dispatched = [*routing.dispatched, *dispatch]
+        routing.police = "police" in departments
+        routing.priority, routing.confidence = decision.priority, decision.confidence
+        routing.explanation = (("no department left to take it; " if not suggested else "")
+                               + decision.explanation)
+        routing.classifier, routing.decided_at = decision.classifier, at
+        routing.await_triage(at)
+        self._record(routing, plan, trigger="transfer", at=at, trigger_text=trigger_text)
+        log.warning("report sent to triage after a transfer",
+                    extra={"refused_by": refused_by, "excluded": routing.excluded, "dispatched": dispatch})
+
+    # --- recording and publishing --------------------------------------------------------------------------
+
+    def _record(self, routing: Routing, plan: Plan, *, trigger: Trigger, at: datetime, trigger_text: str | None = None,
+                actor: Principal | None = None, reason: str | None = None) -> None:
         """Store the attempt and write its events to the outbox: one dispatch per new department, then the
         decision for intake."""
+        text = trigger_text or {"linked": f"linked to incident {routing.incident_id}"}.get(trigger, trigger)
         self.routings.add_attempt(RoutingAttempt(
-            report_id=routing.report_id, attempt=plan.attempt, trigger=trigger, police=routing.police,
+            report_id=routing.report_id, attempt=plan.attempt, trigger=text, police=routing.police,
             lead=plan.lead, departments=plan.departments, dispatched=plan.dispatch, priority=routing.priority,
             confidence=routing.confidence, explanation=routing.explanation, classifier=routing.classifier,
-            decided_at=at))
+            decided_at=at, needs_review=routing.awaiting_triage, actor_id=actor.id if actor else None,
+            actor_name=actor.name if actor else None, reason=reason))
         for code in plan.dispatch:
             self._dispatch(routing, code, plan.attempt, at)
         if plan.dispatch:
             routing.next_redispatch_at = next_attempt(at, 0, self.redelivery_after_s)
             routing.redispatch_count = 1
-        self._announce_decision(routing, plan, at)
+        self._announce_decision(routing, plan, at, trigger=trigger)
 
     def _dispatch(self, routing: Routing, code: str, attempt: int, at: datetime) -> None:
         outbox.add(self.session, TicketDispatched(source=SOURCE, subject=routing.report_id, time=at,
@@ -171,15 +414,18 @@ class RoutingService:
             lead_department=routing.lead, departments=routing.departments, priority=routing.priority,
             police=routing.police, text=routing.text, channel=routing.channel,
             location=Location.model_validate(routing.location), occurred_at=routing.occurred_at,
-            received_at=routing.received_at, dispatched_at=at, attempt=attempt)), department_topic(code))
+            received_at=routing.received_at, dispatched_at=at, attempt=attempt, callers=routing.callers)),
+            department_topic(code))
 
-    def _announce_decision(self, routing: Routing, plan: Plan, at: datetime) -> None:
+    def _announce_decision(self, routing: Routing, plan: Plan, at: datetime, *, trigger: Trigger | None) -> None:
+        linked = routing.state == LINKED
         outbox.add(self.session, ReportRouted(source=SOURCE, subject=routing.report_id, time=at, data=ReportRoutedV1(
             report_id=routing.report_id, attempt=plan.attempt, police=routing.police, lead=plan.lead,
             assisting=[d for d in plan.departments if d != plan.lead], departments=plan.departments,
             dispatched=plan.dispatch, excluded=list(routing.excluded), priority=routing.priority,
-            confidence=routing.confidence, needs_review=routing.needs_review, explanation=routing.explanation,
-            classifier=routing.classifier, decided_at=at)), REPORTS_ROUTED)
+            confidence=routing.confidence, needs_review=routing.awaiting_triage, explanation=routing.explanation,
+            classifier=routing.classifier, decided_at=at, incident_id=routing.incident_id if linked else None,
+            linked=linked, trigger=trigger)), REPORTS_ROUTED)
 
     async def get(self, report_id: str) -> Routing:
         routing = await self.routings.get_with_history(report_id)

@@ -1,0 +1,144 @@
+"""Duplicate incidents: another caller's report of an incident already routed (same lead, same place, similar
+text, within the window) is linked to the first report instead of opening new tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from shared.events import Location
+from tests.integration.router.conftest import Router, received, ticket_event
+
+FIRE = "幸福路18号3号楼着火了，浓烟很大，火很大"
+FIRE_AGAIN = "幸福路18号3号楼着火了，浓烟滚滚，火很大"
+OTHER_FIRE = "垃圾堆起火冒烟"  # fire too, but another incident
+HERE = Location(address="18 Xingfu Road", lat=30.6586, lon=104.0648)
+NEXT_DOOR = Location(address="20 Xingfu Road", lat=30.6590, lon=104.0650)  # ~50 m away
+ACROSS_TOWN = Location(address="3 Renmin Road", lat=30.7000, lon=104.1000)  # ~5.7 km away
+
+
+async def linked_events(router: Router, incident_id: str) -> list[tuple[str, dict[str, object]]]:
+    return [(t, d) for t, ty, d in await router.outbox(incident_id) if ty == "incident.report_linked.v1"]
+
+
+async def test_a_second_caller_is_linked_to_the_first_report_instead_of_new_tickets(router: Router) -> None:
+    await router.deliver(received("r-1", FIRE, location=HERE))
+    first = await router.dispatched("r-1")
+    assert first and first[0] == "fire"
+
+    await router.deliver(received("r-2", FIRE_AGAIN, location=NEXT_DOOR))
+    assert await router.dispatched("r-2") == []  # no tickets of its own
+    routed = (await router.routed("r-2"))[0]
+    assert routed["linked"] is True and routed["incident_id"] == "r-1" and routed["trigger"] == "linked"
+    assert routed["lead"] == "fire" and routed["dispatched"] == [] and routed["needs_review"] is False
+    events = await linked_events(router, "r-1")
+    assert sorted(t for t, _ in events) == sorted(f"dept.{d}" for d in first)
+    assert all(d["callers"] == 2 and d["report_id"] == "r-2" and d["incident_id"] == "r-1" for _, d in events)
+
+    await router.deliver(received("r-3", FIRE, location=Location(grid_id="G-1", address="18 xingfu road")))
+    assert all(d["callers"] == 3 for t, d in (await linked_events(router, "r-1"))[len(first):])
+
+    r = await router.client.get("/v1/routings/r-2", headers=router.auth("centre_operator"))
+    assert r.json()["state"] == "linked" and r.json()["incident_id"] == "r-1"
+    assert r.json()["attempts"][0]["trigger"] == "linked to incident r-1"
+    incident = await router.client.get("/v1/routings/r-1", headers=router.auth("centre_operator"))
+    assert incident.json()["callers"] == 3 and incident.json()["state"] == "routed"
+
+
+async def test_far_away_dissimilar_late_or_closed_reports_open_their_own_tickets(router: Router) -> None:
+    start = datetime.now(timezone.utc) - timedelta(hours=5)
+    await router.deliver(received("r-a", FIRE, location=HERE, at=start))
+    await router.deliver(received("r-far", FIRE_AGAIN, location=ACROSS_TOWN, at=start + timedelta(minutes=5)))
+    await router.deliver(received("r-other", OTHER_FIRE, location=HERE, at=start + timedelta(minutes=6)))
+    await router.deliver(received("r-nowhere", FIRE_AGAIN, location=Location(), at=start + timedelta(minutes=7)))
+    await router.deliver(received("r-late", FIRE_AGAIN, location=HERE, at=start + timedelta(hours=4)))
+    for report_id in ("r-far", "r-other", "r-nowhere", "r-late"):
+        assert "fire" in await router.dispatched(report_id), report_id
+        assert (await router.routed(report_id))[0]["linked"] is False
+
+    # r-late (an hour ago) is an incident of its own; once every ticket of it is closed, a new caller opens a new one
+    for seq, (state, action) in enumerate([("new", "created"), ("resolved", "resolve"), ("closed", "close")], 1):
+        for department in await router.dispatched("r-late"):
+            await router.deliver(ticket_event("r-late", department, state, action, seq))
+    await router.deliver(received("r-after", FIRE_AGAIN, location=HERE))
+    assert "fire" in await router.dispatched("r-after")
+    assert await linked_events(router, "r-late") == []
+
+
+async def test_unsure_reports_are_not_linked(router: Router) -> None:
+    await router.deliver(received("r-g1", "zxqv blorp wuggle frmp", location=HERE))
+    await router.deliver(received("r-g2", "zxqv blorp wuggle frmp", location=HERE))
+    assert (await router.routed("r-g2"))[0]["needs_review"] is True
+    assert (await router.routed("r-g2"))[0]["linked"] is False
+
+
+async def test_an_operator_unlinks_a_report_and_it_is_routed_on_its_own(router: Router) -> None:
+    await router.deliver(received("r-i", FIRE, location=HERE))
+    await router.deliver(received("r-l", FIRE_AGAIN, location=NEXT_DOOR))
+    await router.deliver(received("r-m", FIRE, location=HERE))
+    assert await router.dispatched("r-l") == []
+    url = "/v1/routings/{}/unlink"
+
+    r = await router.client.post(url.format("r-l"), json={"reason": "the building across the road"},
+                                 headers=router.auth("centre_operator"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["state"] == "routed" and body["incident_id"] is None and body["attempt"] == 2
+    last = body["attempts"][-1]
+    assert last["trigger"] == "unlinked from incident r-i" and last["reason"] == "the building across the road"
+    assert last["actor_name"] == "centre_operator key"
+    assert "fire" in await router.dispatched("r-l")  # its own tickets now
+    announced = (await router.routed("r-l"))[-1]
+    assert announced["linked"] is False and announced["incident_id"] is None and announced["trigger"] == "unlinked"
+    unlinked = [d for _, ty, d in await router.outbox("r-i") if ty == "incident.report_unlinked.v1"]
+    assert unlinked and all(d["callers"] == 2 and d["report_id"] == "r-l" for d in unlinked)
+    links = [d for _, ty, d in await router.outbox("r-i") if ty == "incident.report_linked.v1"]
+    assert max(d["sequence"] for d in links) < min(d["sequence"] for d in unlinked)
+    incident = await router.client.get("/v1/routings/r-i", headers=router.auth("centre_operator"))
+    assert incident.json()["callers"] == 2
+
+    again = await router.client.post(url.format("r-l"), json={"reason": "again"}, headers=router.auth("admin"))
+    assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
+    assert (await router.client.post(url.format("nope"), json={"reason": "x"},
+                                     headers=router.auth("centre_operator"))).status_code == 404
+    assert (await router.client.post(url.format("r-m"), json={"reason": ""},
+                                     headers=router.auth("centre_operator"))).status_code == 422
+    assert (await router.client.post(url.format("r-m"), json={"reason": "x"},
+                                     headers=router.auth("call_centre"))).status_code == 403
+    assert (await router.client.get("/v1/routings/r-m", headers=router.auth("admin"))).json()["state"] == "linked"
+
+
+async def test_classify_names_the_open_incident_a_caller_is_probably_reporting(router: Router) -> None:
+    await router.deliver(received("r-c", FIRE, location=HERE))
+    here = {"address": HERE.address, "lat": HERE.lat, "lon": HERE.lon}
+    r = await router.client.post("/v1/classify", json={"text": FIRE_AGAIN, "location": here},
+                                 headers=router.auth("call_centre"))
+    assert r.status_code == 200, r.text
+    incident = r.json()["possible_incident"]
+    assert incident["incident_id"] == "r-c" and incident["callers"] == 1 and 0 < incident["similarity"] <= 1
+    far = {"lat": ACROSS_TOWN.lat, "lon": ACROSS_TOWN.lon}
+    for body in ({"text": FIRE_AGAIN}, {"text": FIRE_AGAIN, "location": far}, {"text": OTHER_FIRE, "location": here}):
+        r = await router.client.post("/v1/classify", json=body, headers=router.auth("call_centre"))
+        assert r.json()["possible_incident"] is None, body
+    assert [ty for _, ty, _ in await router.outbox("r-c")].count("incident.report_linked.v1") == 0  # stateless
+
+
+async def test_one_consumer_batch_routes_a_report_once_and_links_its_duplicate(
+        router: Router, caplog: pytest.LogCaptureFixture) -> None:
+    from aiokafka.structs import ConsumerRecord
+
+    from shared.events import to_kafka
+
+    events = [received("r-b1", FIRE, location=HERE), received("r-b1", FIRE, location=HERE),  # re-announced
+              received("r-b2", FIRE_AGAIN, location=NEXT_DOOR)]
+    records = []
+    for offset, event in enumerate(events):
+        key, value, headers = to_kafka(event)
+        records.append(ConsumerRecord("reports.received", 0, offset, 0, 0, key, value, None, len(key), len(value),
+                                      headers))
+    with caplog.at_level("INFO"):
+        await router.runtime.consumer.handle_batch(records)
+    assert not [getattr(r, "error", "") for r in caplog.records if "batch failed" in r.getMessage()]  # one tx
+    assert "fire" in await router.dispatched("r-b1") and await router.dispatched("r-b2") == []
+    assert (await router.routed("r-b2"))[0]["incident_id"] == "r-b1"

@@ -1,0 +1,52 @@
+"""The pure parts of duplicate-incident detection: distance, place, text similarity."""
+
+from __future__ import annotations
+
+import pytest
+
+from router.routing.duplicates import DuplicatePolicy, Place, distance_m, same_place, similarity
+
+
+def test_haversine_distance_in_metres() -> None:
+    assert distance_m(30.0, 104.0, 30.0, 104.0) == 0
+    assert distance_m(0.0, 0.0, 1.0, 0.0) == pytest.approx(111_195, rel=1e-3)  # one degree of latitude
+    assert distance_m(30.6586, 104.0648, 30.6590, 104.0650) == pytest.approx(48.5, abs=2)
+
+
+def test_same_place_by_coordinates_then_grid_then_address() -> None:
+    here = {"lat": 30.6586, "lon": 104.0648, "address": "18 Xingfu Road"}
+    assert same_place(here, {"lat": 30.6590, "lon": 104.0650}, max_distance_m=300) == "48 m apart"
+    assert same_place(here, {"lat": 30.70, "lon": 104.10}, max_distance_m=300) is None
+    # coordinates on both sides decide, even when the addresses agree
+    assert same_place(here, {"lat": 30.70, "lon": 104.10, "address": "18 Xingfu Road"}, max_distance_m=300) is None
+    assert same_place({"grid_id": "G-1"}, {"grid_id": "G-1"}, max_distance_m=300) == "same grid cell G-1"
+    assert same_place({"address": "18 Xingfu Road!"}, {"address": " 18 xingfu  road"}, max_distance_m=300) == \
+        "same address"
+    assert same_place({}, {}, max_distance_m=300) is None
+    assert same_place({"address": ""}, {"address": ""}, max_distance_m=300) is None
+
+
+def test_similarity_of_texts() -> None:
+    a = "幸福路18号3号楼着火了，浓烟很大，火很大"
+    assert similarity(a, a) == pytest.approx(1.0)
+    assert similarity(a, "幸福路18号3号楼着火了，浓烟滚滚，火很大") > 0.6
+    assert similarity(a, "垃圾堆起火冒烟") < 0.2
+    assert similarity("", a) == 0.0
+    assert similarity("The kitchen is on FIRE!", "the kitchen is on fire") == pytest.approx(1.0)
+
+
+def test_policy_needs_both_place_and_text() -> None:
+    policy = DuplicatePolicy(min_similarity=0.3, max_distance_m=300)
+    here = {"address": "18 Xingfu Road"}
+    assert policy.match("水管爆了，水一直往外冒", here, "水管爆了，水一直往外冒", here) is not None
+    assert policy.match("水管爆了，水一直往外冒", here, "停电了", here) is None
+    assert policy.match("水管爆了，水一直往外冒", here, "水管爆了，水一直往外冒", {"address": "elsewhere"}) is None
+
+
+def test_place_box_contains_points_within_the_distance() -> None:
+    place = Place.of({"lat": 30.0, "lon": 104.0})
+    box = place.box(300)
+    assert box is not None and place.known
+    assert box[0] < 30.0 - 0.0026 and box[1] > 30.0 + 0.0026 and box[3] - box[2] > 2 * 0.0031
+    assert not Place.of({}).known and Place.of({}).box(300) is None
+    assert Place.of({"address": "  "}).address_key is None
