@@ -76,7 +76,8 @@ async def test_a_linked_report_follows_its_incidents_status(intake: Intake) -> N
     linked = await get(intake, second)
     assert linked["status"] == "closed" and (await get(intake, first))["status"] == "closed"
     assert [e["kind"] for e in linked["timeline"]][-2:] == ["incident", "report_closed"]
-    assert linked["tickets"] == [{"id": "t1", "department": "water", "role": "lead", "status": "closed"}]
+    assert linked["tickets"] == [{"id": "t1", "department": "water", "role": "lead", "status": "closed",
+                                  "priority": "P2", "outcome": None}]
     closed = (await intake.client.get("/v1/reports", params={"status": "closed"},
                                       headers=bearer(intake.keys["call_centre"]))).json()["items"]
     assert {i["id"] for i in closed} == {first, second}

@@ -38,6 +38,15 @@ class ScriptedClassifier:
 
 
 @pytest.fixture
+async def router(db_url: str, tmp_path: Path) -> AsyncIterator[Router]:
+    """The service's triage handling, pinned with the registry rules alone: the routing engine sends even a text it
+    cannot read to police while it waits (a possible police matter); its own decisions are tested in
+    tests/unit/router/test_engine.py."""
+    async with start_router(db_url, tmp_path, classifier_factory=KeywordClassifier) as r:
+        yield r
+
+
+@pytest.fixture
 async def scripted_router(db_url: str, tmp_path: Path) -> AsyncIterator[Router]:
     async with start_router(db_url, tmp_path, classifier_factory=ScriptedClassifier) as r:
         yield r

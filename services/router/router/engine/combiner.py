@@ -113,6 +113,11 @@ class RoutingEngine:
             w = settings.rule_weight
             q = {code: (model_q.get(code, 0.0) + w * rules.scores.get(code, 0.0) / total_rules) / (1 + w)
                  for code in {*model_q, *rules.scores}}
+            # a department the model was never trained on (added to the registry since, e.g. a temporary one an
+            # operator switched on) has only the operators' terms to go by: they count in full
+            for code, score in rules.scores.items():
+                if code not in prediction.lead:
+                    q[code] = score / total_rules
         else:
             q = model_q
         reasons: list[str] = []
