@@ -369,6 +369,11 @@ async def run_phase(args: argparse.Namespace, http: Any, factory: common.ReportF
     for (rid, kind), n in ledger.dups.items():
         if rid in accs:
             dups[kind] += n
+    # not lost: reports the router holds for centre staff (triage: nothing, or only police, is dispatched while they
+    # wait) and other callers' reports of an incident already ticketed (linked: no tickets of their own, by design)
+    held = await held_by_design(http, list(dict.fromkeys(lost_topic + lost_ticket))[:2000])
+    lost_topic = [r for r in lost_topic if r not in held]
+    lost_ticket = [r for r in lost_ticket if r not in held]
     lost_status = await status_of(http, list(dict.fromkeys(lost_topic + lost_ticket))[:args.lost_lookups])
     posting_s = max(1e-9, ph.finished - ph.started)
     w_cpu1 = common.cpu_seconds(watcher_pid) if watcher_pid else None
@@ -389,6 +394,7 @@ async def run_phase(args: argparse.Namespace, http: Any, factory: common.ReportF
         "lost": {"topic": len(lost_topic), "ticket": len(lost_ticket) if want_ticket else None,
                  "topic_sample": lost_topic[:5], "ticket_sample": lost_ticket[:5],
                  "intake_status": lost_status},
+        "held_by_design": dict(sorted(Counter(held.values()).items())),
         "backlog_when_posting_ended": {"topic": backlog_topic, "ticket": backlog_ticket},
         "duplicate_deliveries": {"dept": dups.get("dept", 0), TICKETS_TOPIC: dups.get(TICKETS_TOPIC, 0)},
         "dispatches": len(dispatched),
@@ -406,6 +412,25 @@ async def run_phase(args: argparse.Namespace, http: Any, factory: common.ReportF
             if w_cpu0 is not None and w_cpu1 is not None else None,
         },
     }
+
+
+async def held_by_design(http: Any, rids: list[str]) -> dict[str, str]:
+    """Of these reports, the ones with no ticket of their own on purpose: {id: "triage" | "linked"}."""
+    out: dict[str, str] = {}
+
+    async def one(rid: str) -> None:
+        try:
+            code, body = await http.get(f"{common.REPORTS_PATH}/{rid}")
+            seen = json.loads(body) if code == 200 else {}
+        except (common.HttpError, ValueError):
+            return
+        if seen.get("incident_id"):
+            out[rid] = "linked"
+        elif seen.get("status") == "triage":
+            out[rid] = "triage"
+
+    await asyncio.gather(*(one(r) for r in rids))
+    return out
 
 
 async def status_of(http: Any, rids: list[str]) -> dict[str, int] | None:
