@@ -270,3 +270,39 @@ async def test_a_second_caller_is_linked_to_the_incident_and_follows_it_to_close
             assert (await act(http, suite, ticket, action, body)).status_code == 200
     for report_id in (first, second):
         await eventually(lambda: _status_is(http, suite, report_id, "closed"), what=f"{report_id} closed")
+
+
+async def test_a_dissatisfied_call_back_reopens_the_lead_ticket_across_the_services(
+        suite: Suite, http: httpx.AsyncClient) -> None:
+    text = "垃圾桶三天没人清理了，臭气熏天"
+    created = await file(http, suite, text)
+    assert created.status_code == 201
+    report_id = created.json()["id"]
+    (ticket,) = await eventually(lambda: tickets_of(http, suite, report_id), what="the sanitation ticket")
+    assert ticket["department"] == "sanitation"
+    for action, body in [("acknowledge", None), ("start", None), ("resolve", {"resolution": "Bins emptied"}),
+                         ("close", None)]:
+        assert (await act(http, suite, ticket, action, body)).status_code == 200
+    await eventually(lambda: _status_is(http, suite, report_id, "closed"), what="report closed")
+
+    feedback = await http.post(f"{suite.url('intake')}/v1/reports/{report_id}/feedback",
+                               headers=suite.headers("call_centre"),
+                               json={"satisfaction": "dissatisfied", "comment": "the bins are full again"})
+    assert feedback.status_code == 201, feedback.text
+    assert feedback.json()["reopen"] is True and feedback.json()["lead_department"] == "sanitation"
+
+    # intake → reports.feedback → departments reopens the lead ticket → tickets.events → intake follows it
+    async def reopened() -> dict[str, Any] | None:
+        current = (await tickets_of(http, suite, report_id))[0]
+        return current if current["status"] == "reopened" else None
+
+    await eventually(reopened, what="the lead ticket reopened by the call-back")
+    seen = await eventually(lambda: _status_is(http, suite, report_id, "in_progress"), what="report back in work")
+    assert any(e["kind"] == "feedback" and "the bins are full again" in e["detail"] for e in seen["timeline"])
+    audit = (await http.get(f"{suite.url('departments')}/v1/tickets/{ticket['id']}/audit",
+                            headers=suite.headers("department_staff", "sanitation"))).json()
+    entries = audit["items"] if isinstance(audit, dict) else audit
+    last = entries[-1]
+    assert last["to_state"] == "reopened" and "the bins are full again" in (last.get("reason") or last.get("note")
+                                                                             or "")
+    assert last["actor"]["role"] == "call_centre"
