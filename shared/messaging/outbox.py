@@ -46,11 +46,14 @@ class Outbox(Generic[M]):
     def add(self, session: AsyncSession | Session, event: Event[Any], topic: str) -> None:
         key, value, headers = to_kafka(event)
         sync = session.sync_session if isinstance(session, AsyncSession) else session
+        row = {"event_id": event.id, "event_type": event.type, "topic": topic, "key": key.decode(),
+               "headers": [[k, v.decode()] for k, v in headers], "payload": value, "created_at": utcnow(),
+               "attempts": 0}
+        if sync.in_nested_transaction():  # a savepoint may roll back alone: let the ORM track the row with it
+            sync.add(self.model(**row))
+            return
         pending: dict[Any, list[dict[str, Any]]] = sync.info.setdefault(_PENDING, {})
-        pending.setdefault(self.model.__table__, []).append({  # type: ignore[attr-defined]
-            "event_id": event.id, "event_type": event.type, "topic": topic, "key": key.decode(),
-            "headers": [[k, v.decode()] for k, v in headers], "payload": value, "created_at": utcnow(),
-            "attempts": 0})
+        pending.setdefault(self.model.__table__, []).append(row)  # type: ignore[attr-defined]
 
     @staticmethod
     def pending(session: AsyncSession | Session) -> int:
@@ -68,7 +71,8 @@ def _insert_pending_outbox(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_pending_outbox(session: Session, previous_transaction: Any) -> None:
-    session.info.pop(_PENDING, None)
+    if not session.in_transaction():  # the whole transaction rolled back, not a savepoint inside it
+        session.info.pop(_PENDING, None)
 
 
 class OutboxRelay(Generic[M]):
