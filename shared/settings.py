@@ -46,7 +46,7 @@ class CommonSettings(BaseSettings):
         description="False runs an HTTP-only instance (no Kafka consumer), e.g. extra API replicas.",
     )
     consumer_batch_size: int = Field(
-        200, ge=1, le=1000, validation_alias=_common("CONSUMER_BATCH_SIZE"),
+        50, ge=1, le=1000, validation_alias=_common("CONSUMER_BATCH_SIZE"),
         description="Events handled per consumer transaction: larger batches cost less per event but hold the "
                     "database (SQLite: its one connection) longer, which HTTP requests then wait for.",
     )
