@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.events import Channel, Priority, TicketRole, TicketState
+from shared.events import Channel, Priority, TicketClocks, TicketRole, TicketState
 
 MAX_TEXT = 2000
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
@@ -113,7 +113,7 @@ class CancelIn(ReasonIn):
         {"reason": "Duplicate of ticket 7d1e… for the same burst pipe."}]})
 
 
-class Clocks(BaseModel):
+class Clocks(TicketClocks):
     """Service-level clocks: when each step is due (from the report's receipt, see the README), when it happened,
     and whether it was on time (`null` until it happens)."""
 
@@ -122,16 +122,6 @@ class Clocks(BaseModel):
         "resolve_due_at": "2026-11-23T08:06:12Z", "acknowledged_at": "2026-11-22T08:06:40Z",
         "started_at": "2026-11-22T08:10:05Z", "resolved_at": None, "acknowledge_on_time": True,
         "start_on_time": False, "resolve_on_time": None}]})
-
-    acknowledge_due_at: datetime
-    start_due_at: datetime
-    resolve_due_at: datetime
-    acknowledged_at: datetime | None = None
-    started_at: datetime | None = None
-    resolved_at: datetime | None = None
-    acknowledge_on_time: bool | None = None
-    start_on_time: bool | None = None
-    resolve_on_time: bool | None = None
 
 
 class Escalation(BaseModel):
