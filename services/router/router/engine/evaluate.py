@@ -6,6 +6,9 @@ Datasets, each reported per language (and, for Chinese, per script):
   model trained *without* those groups in this very run (the shipped artifact has seen them). Traditional-Chinese
   rows count under ``zh-hant``; every simplified held-out row is also converted to traditional characters
   (``zh-hant*``, needs zhconv) to check that one model serves both scripts.
+- ``independent``: ``services/router/training/eval/*.jsonl``, reports written for evaluation only by authors who
+  never saw the training data (provenance beside them), classified by the shipped artifact, which never trained on
+  them. They carry full labels (departments, priority) and ``lead_ok``.
 - every ``*.jsonl`` in ``../shared/data/public-eval/`` (relative to the repository root; ``--public-eval DIR``
   overrides; skipped with a message when absent): real-world texts, classified by the shipped artifact. They are
   for evaluation only: nothing here trains or tunes on them.
@@ -35,6 +38,7 @@ from shared.registry import Registry, load_registry
 
 ROOT = Path(__file__).resolve().parents[4]
 PUBLIC_EVAL_DIR = ROOT.parent / "shared" / "data" / "public-eval"
+INDEPENDENT_DIR = Path(__file__).resolve().parents[2] / "training" / "eval"
 AT = datetime(2025, 12, 10, 9, tzinfo=UTC)
 
 
@@ -157,6 +161,22 @@ def held_out_cases(rows, *, converted: bool = True) -> list[tuple[str, Case]]:
     return cases
 
 
+def independent_cases(directory: Path) -> list[tuple[str, Case]]:
+    """The independent evaluation sets: full labels, keyed by language (traditional Chinese apart)."""
+    cases = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            raw = json.loads(line)
+            departments = {raw["lead"], *raw.get("assisting", [])} | ({"police"} if raw["police"] else set())
+            key = "zh-hant" if raw["lang"] == "zh" and raw.get("script") == "traditional" else raw["lang"]
+            cases.append((key, Case(raw["text"], raw["lang"], bool(raw["police"]),
+                                    tuple(raw.get("lead_ok") or [raw["lead"]]), frozenset(departments),
+                                    raw["priority"])))
+    return cases
+
+
 def public_cases(path: Path) -> list[tuple[str, Case]]:
     cases = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -197,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Evaluate the routing engine (held-out split + public sets).")
     parser.add_argument("--data", type=Path, default=None, help="training data directory")
     parser.add_argument("--public-eval", type=Path, default=PUBLIC_EVAL_DIR, help="public evaluation sets")
+    parser.add_argument("--independent", type=Path, default=INDEPENDENT_DIR, help="independent evaluation sets")
     parser.add_argument("--model", type=Path, default=None, help="artifact for the public sets (default: shipped)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     parser.add_argument("--top", type=int, default=4, help="wrong leads listed per gold lead")
@@ -220,6 +241,12 @@ def main(argv: list[str] | None = None) -> None:
         report["held-out"] = results
 
     shipped = RoutingEngine(registry, LinearModel.load(args.model))
+    independent = independent_cases(args.independent) if args.independent.is_dir() else []
+    if independent:
+        results, confusion = evaluate(shipped, independent)
+        _print_table(f"independent ({len(independent)} reports by authors who never saw the training data; shipped "
+                     f"model {shipped.model.version})", results, confusion, args.top)
+        report["independent"] = results
     if args.public_eval.is_dir():
         files = sorted(args.public_eval.glob("*.jsonl"))
         for path in files:
