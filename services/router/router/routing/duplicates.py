@@ -12,7 +12,10 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -31,13 +34,31 @@ def bigrams(text: str) -> Counter[str]:
     return Counter(norm[i:i + 2] for i in range(len(norm) - 1))
 
 
+@dataclass(frozen=True)
+class TextProfile:
+    """A text's character-bigram counts and their norm, computed once per text."""
+
+    counts: dict[str, int]
+    norm: float
+
+    def similarity(self, other: TextProfile) -> float:
+        if not self.norm or not other.norm:
+            return 0.0
+        small, large = (self.counts, other.counts) if len(self.counts) <= len(other.counts) else (other.counts,
+                                                                                                  self.counts)
+        dot = sum(count * large.get(gram, 0) for gram, count in small.items())
+        return dot / (self.norm * other.norm)
+
+
+@lru_cache(maxsize=4096)  # recent incidents are compared with every new report at their place: profile them once
+def profile(text: str) -> TextProfile:
+    counts = dict(bigrams(text))
+    return TextProfile(counts, math.sqrt(sum(c * c for c in counts.values())))
+
+
 def similarity(a: str, b: str) -> float:
     """Cosine similarity of the two texts' character-bigram counts, 0 (nothing shared) … 1 (same text)."""
-    va, vb = bigrams(a), bigrams(b)
-    if not va or not vb:
-        return 0.0
-    dot = sum(count * vb[gram] for gram, count in va.items() if gram in vb)
-    return dot / math.sqrt(sum(c * c for c in va.values()) * sum(c * c for c in vb.values()))
+    return profile(a).similarity(profile(b))
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -100,6 +121,16 @@ def same_place(a: dict[str, Any], b: dict[str, Any], *, max_distance_m: float) -
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """An open incident a new report may repeat: what the comparison needs, not the whole routing."""
+
+    report_id: str
+    text: str
+    location: dict[str, Any]
+    received_at: datetime
+
+
+@dataclass(frozen=True)
 class DuplicatePolicy:
     window_s: float = 7200.0
     max_distance_m: float = 300.0
@@ -117,3 +148,14 @@ class DuplicatePolicy:
         if score < self.min_similarity:
             return None
         return score, f"{place}; text similarity {score:.2f}"
+
+    def best(self, text: str, location: dict[str, Any], candidates: Iterable[Candidate]
+             ) -> tuple[Candidate, float, str] | None:
+        """The candidate the report most likely repeats (most similar; ties: the earliest), or ``None``."""
+        best: tuple[Candidate, float, str] | None = None
+        for candidate in candidates:
+            found = self.match(text, location, candidate.text, candidate.location)
+            if found is not None and (best is None or found[0] > best[1]
+                                      or (found[0] == best[1] and candidate.received_at < best[0].received_at)):
+                best = (candidate, *found)
+        return best

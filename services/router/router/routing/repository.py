@@ -8,7 +8,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from router.routing.duplicates import Place
+from router.routing.duplicates import Candidate, Place
 from router.routing.models import ROUTED, TRIAGE, Routing, RoutingAttempt
 from shared.db import in_session
 from shared.problems import InvalidInput
@@ -67,12 +67,12 @@ class RoutingRepository:
             select(Routing).where(Routing.report_id == report_id).options(selectinload(Routing.attempts)))
 
     async def open_incidents(self, *, lead: str, since: datetime, until: datetime, place: Place, within_m: float,
-                             limit: int) -> list[Routing]:
+                             limit: int) -> list[Candidate]:
         """Routed (not linked, not in triage) reports with this lead, received in [since, until], near ``place``
         (coordinates in a box of ``within_m``, the same grid cell or the same normalised address), whose incident
         is still open: the candidates a new report may repeat. Most recent first, at most ``limit``; served by the
-        (lead, received_at) index. Routings added earlier in this transaction (the same consumer batch, not flushed
-        yet: sessions do not autoflush) count too."""
+        (lead, received_at) index; only the columns the comparison needs. Routings added earlier in this
+        transaction (the same consumer batch, not flushed yet: sessions do not autoflush) count too."""
         near = []
         box = place.box(within_m)
         if box is not None:
@@ -83,13 +83,15 @@ class RoutingRepository:
             near.append(Routing.address_key == place.address_key)
         if not near:
             return []
-        stored = list((await self.session.scalars(
-            select(Routing).where(Routing.lead == lead, Routing.received_at >= since, Routing.received_at <= until,
-                                  Routing.state == ROUTED, Routing.incident_open.is_(True), or_(*near))
-            .order_by(Routing.received_at.desc()).limit(limit))).all())
-        pending = [r for r in self.session.new if isinstance(r, Routing) and r.lead == lead
-                   and since <= r.received_at <= until and r.state == ROUTED and r.incident_open]
-        return sorted({id(r): r for r in [*stored, *pending]}.values(), key=lambda r: r.received_at,
+        stored = [Candidate(*row) for row in (await self.session.execute(
+            select(Routing.report_id, Routing.text, Routing.location, Routing.received_at)
+            .where(Routing.lead == lead, Routing.received_at >= since, Routing.received_at <= until,
+                   Routing.state == ROUTED, Routing.incident_open.is_(True), or_(*near))
+            .order_by(Routing.received_at.desc()).limit(limit))).all()]
+        pending = [Candidate(r.report_id, r.text, r.location, r.received_at) for r in self.session.new
+                   if isinstance(r, Routing) and r.lead == lead and since <= r.received_at <= until
+                   and r.state == ROUTED and r.incident_open]
+        return sorted({c.report_id: c for c in [*stored, *pending]}.values(), key=lambda c: c.received_at,
                       reverse=True)[:limit]
 
     async def lock(self, routing: Routing) -> None:

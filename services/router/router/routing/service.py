@@ -146,17 +146,16 @@ class RoutingService:
         candidates = await self.routings.open_incidents(
             lead=lead, since=received_at - timedelta(seconds=policy.window_s), until=received_at, place=place,
             within_m=policy.max_distance_m, limit=policy.max_candidates)
-        best: tuple[Routing, float, str] | None = None
-        for candidate in candidates:
-            if candidate.report_id == report_id:
-                continue
-            found = policy.match(text, location, candidate.text, candidate.location)
-            if found is not None and (best is None or found[0] > best[1]
-                                      or (found[0] == best[1] and candidate.received_at < best[0].received_at)):
-                best = (candidate, *found)
-        if best is not None and lock:
-            await self.routings.lock(best[0])
-        return best
+        best = policy.best(text, location, (c for c in candidates if c.report_id != report_id))
+        if best is None:
+            return None
+        candidate, score, why = best
+        incident = await self.routings.get(candidate.report_id)
+        if incident is None:  # pragma: no cover - a candidate is a stored or pending routing
+            return None
+        if lock:
+            await self.routings.lock(incident)
+        return incident, score, why
 
     def _link(self, routing: Routing, incident: Routing, score: float, why: str, at: datetime) -> None:
         """Link another caller's report to the incident: no tickets; each department on the incident learns that
