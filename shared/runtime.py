@@ -66,7 +66,8 @@ class Runtime:
         await self.identity.migrate()
         if self._outbox_model is not None:
             self.relay = OutboxRelay(self.sessions, self._outbox_model, lambda: make_producer(self.settings),
-                                     poll_interval=self.settings.outbox_poll_interval_s)
+                                     poll_interval=self.settings.outbox_poll_interval_s,
+                                     linger=self.settings.outbox_linger_ms / 1000)
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
         if self._topics is not None and self._handler_factory is not None:
             assert self._processed_model is not None and self._dead_letter_model is not None
