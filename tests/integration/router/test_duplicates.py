@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from sqlalchemy import text
+
 from shared.events import Location
 from tests.integration.router.conftest import Router, received, ticket_event
 
@@ -142,3 +144,30 @@ async def test_one_consumer_batch_routes_a_report_once_and_links_its_duplicate(
     assert not [getattr(r, "error", "") for r in caplog.records if "batch failed" in r.getMessage()]  # one tx
     assert "fire" in await router.dispatched("r-b1") and await router.dispatched("r-b2") == []
     assert (await router.routed("r-b2"))[0]["incident_id"] == "r-b1"
+
+
+async def test_a_caller_across_a_cell_border_is_linked_and_the_lookup_seeks_the_place_indexes(router: Router) -> None:
+    south = Location(address="1 Border Road", lat=30.6595, lon=104.0648)  # cell 3065; 30.66 is the border
+    north = Location(address="2 Border Road", lat=30.6604, lon=104.0648)  # cell 3066, about 100 m north
+    await router.deliver(received("b-1", FIRE, location=south))
+    await router.deliver(received("b-2", FIRE_AGAIN, location=north))
+    routed = (await router.routed("b-2"))[0]
+    assert routed["linked"] is True and routed["incident_id"] == "b-1"
+
+    async with router.runtime.sessions() as session:
+        if session.bind.dialect.name != "sqlite":
+            return  # PostgreSQL plans by its statistics; the SQLite plan is the one with no statistics to go by
+        plans = []  # bound parameters, as the service queries (SQLite plans without knowing the values)
+        four_cells = {"c1": "3065:10406", "c2": "3065:10407", "c3": "3066:10406", "c4": "3066:10407"}  # a corner
+        for where, params in (("cell IN (:c1, :c2, :c3, :c4) AND lat BETWEEN :a AND :b AND lon BETWEEN :c AND :d",
+                               {**four_cells, "a": 30, "b": 31, "c": 104, "d": 105}),
+                              ("grid_id = :g", {"g": "G-1"}), ("address_key = :k", {"k": "2borderroad"})):
+            rows = (await session.execute(text(
+                f"EXPLAIN QUERY PLAN SELECT report_id FROM routings WHERE {where} AND lead = :lead "
+                "AND received_at >= :since AND received_at <= :until AND state = :state "
+                "AND incident_open IS 1 ORDER BY received_at DESC LIMIT 50"),
+                {**params, "lead": "fire", "since": "2000-01-01", "until": "2100-01-01", "state": "routed"})).all()
+            plans.append(" ".join(str(r[-1]) for r in rows))
+    assert "ix_routings_cell_lead_received_at" in plans[0], plans[0]
+    assert "ix_routings_grid_lead_received_at" in plans[1], plans[1]
+    assert "ix_routings_address_lead_received_at" in plans[2], plans[2]

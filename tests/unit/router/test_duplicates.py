@@ -50,3 +50,14 @@ def test_place_box_contains_points_within_the_distance() -> None:
     assert box[0] < 30.0 - 0.0026 and box[1] > 30.0 + 0.0026 and box[3] - box[2] > 2 * 0.0031
     assert not Place.of({}).known and Place.of({}).box(300) is None
     assert Place.of({"address": "  "}).address_key is None
+
+
+def test_the_cells_of_a_place_hold_every_point_within_the_distance() -> None:
+    # 30.0095° is 0.0005° (about 55 m) south of the border between cells 3000 and 3001
+    here = Place.of({"lat": 30.0095, "lon": 104.0})
+    across = Place.of({"lat": 30.0105, "lon": 104.0})  # about 110 m north, in the next cell
+    assert here.cell != across.cell
+    assert across.cell in here.cells(300) and here.cell in across.cells(300)
+    far = Place.of({"lat": 30.05, "lon": 104.0})  # about 4.5 km: not a neighbour
+    assert far.cell not in here.cells(300)
+    assert Place.of({"grid_id": "G-1"}).cell is None and Place.of({"grid_id": "G-1"}).cells(300) == []

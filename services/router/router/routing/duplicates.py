@@ -79,6 +79,13 @@ def address_key(address: str | None) -> str | None:
     return key[:500] or None
 
 
+CELL_DEG = 0.01  # geographic cells of 0.01° (about 1.1 km north-south): candidates are looked up by cell, indexed
+
+
+def cell_of(lat: float, lon: float) -> str:
+    return f"{math.floor(lat / CELL_DEG)}:{math.floor(lon / CELL_DEG)}"
+
+
 @dataclass(frozen=True)
 class Place:
     """Where a report is, in the columns the candidate query filters on."""
@@ -93,6 +100,22 @@ class Place:
         has_point = location.get("lat") is not None and location.get("lon") is not None
         return cls(lat=location["lat"] if has_point else None, lon=location["lon"] if has_point else None,
                    grid_id=location.get("grid_id") or None, address_key=address_key(location.get("address")))
+
+    @property
+    def cell(self) -> str | None:
+        """The geographic cell the point lies in (stored, indexed), ``None`` without coordinates."""
+        return cell_of(self.lat, self.lon) if self.lat is not None and self.lon is not None else None
+
+    def cells(self, metres: float) -> list[str]:
+        """Every cell the box of ``metres`` around the point touches: where its neighbours' cells can be."""
+        box = self.box(metres)
+        if box is None:
+            return []
+        rows = range(math.floor(box[0] / CELL_DEG), math.floor(box[1] / CELL_DEG) + 1)
+        cols = range(math.floor(box[2] / CELL_DEG), math.floor(box[3] / CELL_DEG) + 1)
+        if len(rows) * len(cols) > 400:  # a distance far beyond what duplicates mean: fall back to no cells
+            return []
+        return [f"{r}:{c}" for r in rows for c in cols]
 
     @property
     def known(self) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from router.db import Base
@@ -47,8 +47,15 @@ GONE_TICKET_STATES = frozenset({"transferred", "cancelled"})
 class Routing(Base):
     __tablename__ = "routings"
     __table_args__ = (
-        Index("ix_routings_state_triage_since", "state", "triage_since", "report_id"),  # the triage queue
-        Index("ix_routings_lead_received_at", "lead", "received_at"),  # duplicate candidates
+        # the triage queue: only the reports waiting in it (a partial index; the queue's query names the state as a
+        # literal so that every planner can use it), so no other query mistakes it for an index on every state
+        Index("ix_routings_triage_queue", "triage_since", "report_id", sqlite_where=text("state = 'triage'"),
+              postgresql_where=text("state = 'triage'")),
+        # duplicate candidates: same place (cell, grid cell or address), same lead, recent first — an index seek per
+        # place, however many reports the window holds
+        Index("ix_routings_cell_lead_received_at", "cell", "lead", "received_at"),
+        Index("ix_routings_grid_lead_received_at", "grid_id", "lead", "received_at"),
+        Index("ix_routings_address_lead_received_at", "address_key", "lead", "received_at"),
     )
 
     report_id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -91,6 +98,7 @@ class Routing(Base):
     lon: Mapped[float | None] = mapped_column(Float, nullable=True)
     grid_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     address_key: Mapped[str | None] = mapped_column(String(500), nullable=True, doc="Normalised address")
+    cell: Mapped[str | None] = mapped_column(String(32), nullable=True, doc="Geographic cell of lat/lon (0.01°)")
 
     attempts: Mapped[list[RoutingAttempt]] = relationship(
         back_populates="routing", lazy="raise", order_by="RoutingAttempt.attempt", cascade="all, delete-orphan")

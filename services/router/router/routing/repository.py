@@ -4,7 +4,7 @@ import base64
 from datetime import datetime
 
 import orjson
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -69,30 +69,35 @@ class RoutingRepository:
     async def open_incidents(self, *, lead: str, since: datetime, until: datetime, place: Place, within_m: float,
                              limit: int) -> list[Candidate]:
         """Routed (not linked, not in triage) reports with this lead, received in [since, until], near ``place``
-        (coordinates in a box of ``within_m``, the same grid cell or the same normalised address), whose incident
-        is still open: the candidates a new report may repeat. Most recent first, at most ``limit``; served by the
-        (lead, received_at) index; only the columns the comparison needs. Routings added earlier in this
+        (coordinates within a box of ``within_m``, the same grid cell or the same normalised address), whose
+        incident is still open: the candidates a new report may repeat. Most recent first, at most ``limit``; only
+        the columns the comparison needs. One index seek per kind of place ((cell | grid_id | address_key, lead,
+        received_at)), so the cost does not grow with the reports the window holds. Routings added earlier in this
         transaction (the same consumer batch, not flushed yet: sessions do not autoflush) count too."""
-        near = []
-        box = place.box(within_m)
-        if box is not None:
-            near.append(and_(Routing.lat.between(box[0], box[1]), Routing.lon.between(box[2], box[3])))
+        columns = (Routing.report_id, Routing.text, Routing.location, Routing.received_at)
+        common = (Routing.lead == lead, Routing.received_at >= since, Routing.received_at <= until,
+                  Routing.state == ROUTED, Routing.incident_open.is_(True))
+        queries = []
+        box, cells = place.box(within_m), place.cells(within_m)
+        if box is not None and cells:
+            queries.append(select(*columns).where(Routing.cell.in_(cells), *common,
+                                                  Routing.lat.between(box[0], box[1]),
+                                                  Routing.lon.between(box[2], box[3])))
         if place.grid_id is not None:
-            near.append(Routing.grid_id == place.grid_id)
+            queries.append(select(*columns).where(Routing.grid_id == place.grid_id, *common))
         if place.address_key is not None:
-            near.append(Routing.address_key == place.address_key)
-        if not near:
-            return []
-        stored = [Candidate(*row) for row in (await self.session.execute(
-            select(Routing.report_id, Routing.text, Routing.location, Routing.received_at)
-            .where(Routing.lead == lead, Routing.received_at >= since, Routing.received_at <= until,
-                   Routing.state == ROUTED, Routing.incident_open.is_(True), or_(*near))
-            .order_by(Routing.received_at.desc()).limit(limit))).all()]
-        pending = [Candidate(r.report_id, r.text, r.location, r.received_at) for r in self.session.new
-                   if isinstance(r, Routing) and r.lead == lead and since <= r.received_at <= until
-                   and r.state == ROUTED and r.incident_open]
-        return sorted({c.report_id: c for c in [*stored, *pending]}.values(), key=lambda c: c.received_at,
-                      reverse=True)[:limit]
+            queries.append(select(*columns).where(Routing.address_key == place.address_key, *common))
+        found: dict[str, Candidate] = {}
+        for query in queries:
+            for row in (await self.session.execute(query.order_by(Routing.received_at.desc()).limit(limit))).all():
+                found[row[0]] = Candidate(*row)
+        for r in self.session.new:
+            if (isinstance(r, Routing) and r.lead == lead and since <= r.received_at <= until and r.state == ROUTED
+                    and r.incident_open and (
+                        (r.cell is not None and r.cell in cells) or (r.grid_id and r.grid_id == place.grid_id)
+                        or (r.address_key and r.address_key == place.address_key))):
+                found[r.report_id] = Candidate(r.report_id, r.text, r.location, r.received_at)
+        return sorted(found.values(), key=lambda c: c.received_at, reverse=True)[:limit]
 
     async def lock(self, routing: Routing) -> None:
         """Lock a routing loaded without a lock (PostgreSQL: FOR UPDATE) and bring it up to date; one not stored yet
@@ -105,7 +110,7 @@ class RoutingRepository:
 
     async def triage_page(self, *, limit: int, cursor: str | None) -> tuple[list[Routing], str | None]:
         """Reports waiting in triage, the longest waiting first (keyset pagination on (triage_since, report_id))."""
-        query = select(Routing).where(Routing.state == TRIAGE)
+        query = select(Routing).where(Routing.state == literal(TRIAGE, literal_execute=True))  # the partial index
         if cursor:
             since, report_id = decode_cursor(cursor)
             query = query.where(or_(Routing.triage_since > since,

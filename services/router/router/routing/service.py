@@ -106,8 +106,8 @@ class RoutingService:
             needs_review=decision.needs_review, explanation=decision.explanation, classifier=decision.classifier,
             decided_at=now, state=ROUTED, callers=1, link_seq=0, ticket_states={}, incident_open=True)
         place = Place.of(routing.location)
-        routing.lat, routing.lon, routing.grid_id, routing.address_key = (place.lat, place.lon, place.grid_id,
-                                                                          place.address_key)
+        routing.lat, routing.lon, routing.grid_id, routing.address_key, routing.cell = (
+            place.lat, place.lon, place.grid_id, place.address_key, place.cell)
 
         if decision.needs_review:
             # not sure enough to guess: centre staff decide; a possible police matter reaches police meanwhile
