@@ -53,8 +53,8 @@ class EngineSettings:
     police_threshold: float = 0.2
     police_possible: float = 0.03
     assist_threshold: float = 0.5
-    p1_threshold: float = 0.15
-    rule_weight: float = 0.5
+    p1_threshold: float = 0.1
+    rule_weight: float = 0.25
     involved_weight: float = 0.0  # lead distribution sharpened by the involved heads: p_lead * p_involved ** w
 
 
