@@ -116,6 +116,18 @@ def test_possible_police_matter_reaches_police_while_it_waits_for_triage() -> No
     assert calm.needs_review and calm.dispatch_while_review == ()
 
 
+def test_a_sure_routing_that_may_also_be_a_police_matter_dispatches_its_departments_while_it_waits() -> None:
+    # only the police question is open: the departments the routing is sure of must not wait for an operator
+    wary = RoutingEngine(load_registry(), settings=EngineSettings(police_threshold=1.0, police_possible=0.0))
+    decision = wary.classify("楼道里燃气味很大，邻居家好像漏气了", at=WINTER)
+    assert decision.needs_review and not decision.police and decision.lead == "gas"
+    assert decision.dispatch_while_review == ("gas", "fire", "police"), decision.explanation
+    # not sure of the department either: only police goes ahead
+    unsure = RoutingEngine(load_registry(), settings=EngineSettings(review_threshold=1.0, police_threshold=1.0,
+                                                                    police_possible=0.0))
+    assert unsure.classify("楼道里燃气味很大，邻居家好像漏气了", at=WINTER).dispatch_while_review == ("police",)
+
+
 def test_unplaceable_text_goes_to_review(engine: RoutingEngine) -> None:
     decision = classify(engine, "hello? hello? can you hear me")
     assert decision.needs_review

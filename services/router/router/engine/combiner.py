@@ -19,7 +19,8 @@ Layers (see also the README's "Routing engine" section):
      probability reaches ``police_threshold``. Police terms alone do not make one ("I called the police last
      year"), and calm wording does not hide one (the model learnt the matter, not the tone). A *possible*
      police matter (probability at least ``police_possible``, or police terms with a non-negligible
-     probability) that is not decided goes to triage with police in ``dispatch_while_review``.
+     probability) that is not decided goes to triage with police in ``dispatch_while_review`` — and with the lead
+     and assisting departments too when the routing itself is sure: only the police question waits for an operator.
    - *Assisting*: the joint rules' departments, and every department whose "involved" probability reaches
      ``assist_threshold`` (police is handled above).
    - *Priority*: the most urgent of the rules' triggers (P1 triggers are unmissable) and the model's priority,
@@ -183,10 +184,18 @@ class RoutingEngine:
 
         # -- review -------------------------------------------------------------------------------------------
         confidence = round(min(confidence, 0.99), 3)
-        needs_review = confidence < settings.review_threshold or lead in exclude or possible
-        dispatch = ()
-        if needs_review and (police or possible) and police_allowed:
-            dispatch = (POLICE_DEPARTMENT,)
+        sure = confidence >= settings.review_threshold and lead not in exclude
+        needs_review = not sure or possible
+        dispatch: tuple[str, ...] = ()
+        if needs_review:
+            # what cannot wait for an operator: the departments it is sure of (only the police question is open),
+            # and police when it may be a police matter
+            waiting = [lead, *assisting] if sure else []
+            if (police or possible) and police_allowed:
+                waiting.append(POLICE_DEPARTMENT)
+            dispatch = tuple(dict.fromkeys(waiting))
+            if sure:
+                reasons.append(f"{', '.join(d for d in dispatch if d != POLICE_DEPARTMENT)} dispatched meanwhile")
 
         # -- explanation --------------------------------------------------------------------------------------
         top = sorted(prediction.lead.items(), key=lambda item: -item[1])[:3]

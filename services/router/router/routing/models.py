@@ -9,7 +9,7 @@ A routing is in one of three states:
 - ``routed``: dispatched to its departments (the usual case);
 - ``triage``: the classifier was not sure enough (or every candidate refused it); it waits for a centre operator to
   choose its departments. Only the decision's ``dispatch_while_review`` departments (police when it may be a police
-  matter) were dispatched meanwhile;
+  matter; the lead and assisting ones too when only the police question is open) were dispatched meanwhile;
 - ``linked``: another caller's report of the same incident: it was linked to that first report's incident
   (``incident_id``) and dispatched nowhere; the departments' tickets count its caller (``callers`` on the first
   report's routing).
