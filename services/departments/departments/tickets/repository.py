@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,8 +73,7 @@ class TicketRepository:
         return in_session(self.session, Ticket, ticket_id) or await self.get_for_update(ticket_id)
 
     async def find(self, report_id: str, department: str) -> Ticket | None:
-        return await self.session.scalar(
-            select(Ticket).where(Ticket.report_id == report_id, Ticket.department == department))
+        return await self.session.scalar(_FIND, {"report_id": report_id, "department": department})
 
     async def page(self, flt: TicketFilter, *, limit: int, cursor: str | None) -> tuple[list[Ticket], str | None]:
         """Newest first (``created_at``, then ``id``), keyset-paginated."""
@@ -157,17 +157,9 @@ class TicketRepository:
     async def project(self, *, report_id: str, department: str, ticket_id: str, role: str, state: str,
                       sequence: int, at: datetime) -> None:
         """Upsert a ticket's state into the projection; an older sequence never overwrites a newer one."""
-        values = dict(report_id=report_id, department=department, ticket_id=ticket_id, role=role, state=state,
-                      sequence=sequence, updated_at=at)
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
-        stmt = insert(ReportTicket).values(**values)
-        excluded = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["report_id", "department"],
-            set_={"ticket_id": excluded.ticket_id, "role": excluded.role, "state": excluded.state,
-                  "sequence": excluded.sequence, "updated_at": excluded.updated_at},
-            where=or_(ReportTicket.ticket_id != excluded.ticket_id, ReportTicket.sequence < excluded.sequence))
-        await self.session.execute(stmt)
+        await self.session.execute(_projection_upsert(self.session.bind.dialect.name), dict(
+            report_id=report_id, department=department, ticket_id=ticket_id, role=role, state=state,
+            sequence=sequence, updated_at=at))
 
     async def project_release_request(self, report_id: str, department: str, reason: str | None) -> None:
         row = await self.session.get(ReportTicket, (report_id, department), with_for_update=True)
@@ -183,6 +175,23 @@ class TicketRepository:
         return list((await self.session.scalars(
             select(TicketAuditEntry).where(TicketAuditEntry.ticket_id == ticket_id)
             .order_by(TicketAuditEntry.seq))).all())
+
+
+# Built once: the consumer runs it for every dispatch (a statement built per call cost a fifth of opening a ticket).
+_FIND = select(Ticket).where(Ticket.report_id == bindparam("report_id"), Ticket.department == bindparam("department"))
+
+
+@functools.cache
+def _projection_upsert(dialect: str):  # type: ignore[no-untyped-def]
+    """The projection's upsert, built once per dialect (the values are bound at execution): building it for every
+    ticket event cost about a third of the CPU of opening a ticket."""
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(ReportTicket)
+    excluded = stmt.excluded
+    return stmt.on_conflict_do_update(
+        index_elements=["report_id", "department"],
+        set_={"ticket_id": excluded.ticket_id, "role": excluded.role, "state": excluded.state,
+              "sequence": excluded.sequence, "updated_at": excluded.updated_at},
+        where=or_(ReportTicket.ticket_id != excluded.ticket_id, ReportTicket.sequence < excluded.sequence))
 
 
 def overdue_clause(now: datetime):  # type: ignore[no-untyped-def]
