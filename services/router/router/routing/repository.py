@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import base64
+import functools
 from datetime import datetime
 
 import orjson
-from sqlalchemy import and_, literal, or_, select
+from sqlalchemy import and_, bindparam, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -12,6 +13,23 @@ from router.routing.duplicates import Candidate, Place
 from router.routing.models import ROUTED, TRIAGE, Routing, RoutingAttempt
 from shared.db import in_session
 from shared.problems import InvalidInput
+
+
+@functools.cache
+def _candidates(kind: str, limit: int):  # type: ignore[no-untyped-def]
+    """The duplicate-candidate query for one kind of place, built once (values bound at execution): the router runs
+    up to three for every report, and building them each time cost more than running them."""
+    common = (Routing.lead == bindparam("lead"), Routing.received_at >= bindparam("since"),
+              Routing.received_at <= bindparam("until"), Routing.state == bindparam("routed"),
+              Routing.incident_open.is_(True))
+    if kind == "cell":
+        where = (Routing.cell.in_(bindparam("cells", expanding=True)), *common,
+                 Routing.lat.between(bindparam("lat_lo"), bindparam("lat_hi")),
+                 Routing.lon.between(bindparam("lon_lo"), bindparam("lon_hi")))
+    else:
+        where = (getattr(Routing, kind) == bindparam(kind), *common)
+    return (select(Routing.report_id, Routing.text, Routing.location, Routing.received_at).where(*where)
+            .order_by(Routing.received_at.desc()).limit(limit))
 
 
 def encode_cursor(routing: Routing) -> str:
@@ -74,22 +92,19 @@ class RoutingRepository:
         the columns the comparison needs. One index seek per kind of place ((cell | grid_id | address_key, lead,
         received_at)), so the cost does not grow with the reports the window holds. Routings added earlier in this
         transaction (the same consumer batch, not flushed yet: sessions do not autoflush) count too."""
-        columns = (Routing.report_id, Routing.text, Routing.location, Routing.received_at)
-        common = (Routing.lead == lead, Routing.received_at >= since, Routing.received_at <= until,
-                  Routing.state == ROUTED, Routing.incident_open.is_(True))
+        params = {"lead": lead, "since": since, "until": until, "routed": ROUTED}
         queries = []
         box, cells = place.box(within_m), place.cells(within_m)
         if box is not None and cells:
-            queries.append(select(*columns).where(Routing.cell.in_(cells), *common,
-                                                  Routing.lat.between(box[0], box[1]),
-                                                  Routing.lon.between(box[2], box[3])))
+            queries.append((_candidates("cell", limit), {**params, "cells": cells, "lat_lo": box[0], "lat_hi": box[1],
+                                                           "lon_lo": box[2], "lon_hi": box[3]}))
         if place.grid_id is not None:
-            queries.append(select(*columns).where(Routing.grid_id == place.grid_id, *common))
+            queries.append((_candidates("grid_id", limit), {**params, "grid_id": place.grid_id}))
         if place.address_key is not None:
-            queries.append(select(*columns).where(Routing.address_key == place.address_key, *common))
+            queries.append((_candidates("address_key", limit), {**params, "address_key": place.address_key}))
         found: dict[str, Candidate] = {}
-        for query in queries:
-            for row in (await self.session.execute(query.order_by(Routing.received_at.desc()).limit(limit))).all():
+        for query, values in queries:
+            for row in (await self.session.execute(query, values)).all():
                 found[row[0]] = Candidate(*row)
         for r in self.session.new:
             if (isinstance(r, Routing) and r.lead == lead and since <= r.received_at <= until and r.state == ROUTED
