@@ -17,7 +17,7 @@ from alembic.config import Config
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine, AsyncSession
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 T = TypeVar("T")
@@ -60,6 +60,41 @@ def in_session(session: Any, cls: type[T], ident: Any) -> T | None:
     loaded it for the batch), without a query; ``None`` otherwise."""
     obj = session.identity_map.get(session.identity_key(cls, ident))
     return obj if isinstance(obj, cls) else None
+
+
+_PENDING_ROWS = "linkage_pending_rows"
+
+
+def insert_at_commit(session: Any, table: Any, rows: list[dict[str, Any]]) -> bool:
+    """Queue append-only rows (outbox events, timeline entries …) on the session: every queued row is inserted with
+    one multi-row Core INSERT per table just before the transaction commits, with no ORM unit of work per row (a
+    consumer's batch may queue hundreds). A rolled-back transaction drops its queue with it. Returns False, queueing
+    nothing, inside a savepoint (it may roll back alone): the caller lets the ORM track those rows instead."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    if sync.in_nested_transaction():
+        return False
+    pending: dict[Any, list[dict[str, Any]]] = sync.info.setdefault(_PENDING_ROWS, {})
+    pending.setdefault(table, []).extend(rows)
+    return True
+
+
+def pending_rows(session: Any, table: Any) -> int:
+    """How many rows of ``table`` are queued on this session (not yet inserted)."""
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    return len(sync.info.get(_PENDING_ROWS, {}).get(table, ()))
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_pending_rows(session: Session) -> None:
+    pending = session.info.pop(_PENDING_ROWS, None)
+    for table, rows in (pending or {}).items():
+        session.execute(table.insert(), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending_rows(session: Session, previous_transaction: Any) -> None:
+    if not session.in_transaction():  # the whole transaction rolled back, not a savepoint inside it
+        session.info.pop(_PENDING_ROWS, None)
 
 
 def make_base() -> type[DeclarativeBase]:

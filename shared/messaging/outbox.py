@@ -17,11 +17,11 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from shared.db import utcnow
+from shared.db import insert_at_commit, pending_rows, utcnow
 from shared.events import Event, to_kafka
 from shared.messaging.models import OutboxMixin
 
@@ -30,49 +30,29 @@ log = logging.getLogger("linkage.outbox")
 M = TypeVar("M", bound=OutboxMixin)
 
 
-_PENDING = "linkage_outbox_pending"
-
-
 class Outbox(Generic[M]):
     """Writes events into the service's outbox table within the caller's transaction.
 
-    :meth:`add` only queues the row on the session; every queued row is inserted with one multi-row Core INSERT
-    just before the transaction commits (no ORM unit-of-work per event: handlers of a batch may queue hundreds).
-    A rolled-back transaction drops its queue with it."""
+    :meth:`add` only queues the row on the session (:func:`shared.db.insert_at_commit`): every queued row is
+    inserted with one multi-row Core INSERT just before the transaction commits (no ORM unit-of-work per event:
+    handlers of a batch may queue hundreds). A rolled-back transaction drops its queue with it."""
 
     def __init__(self, model: type[M]) -> None:
         self.model = model
 
     def add(self, session: AsyncSession | Session, event: Event[Any], topic: str) -> None:
         key, value, headers = to_kafka(event)
-        sync = session.sync_session if isinstance(session, AsyncSession) else session
         row = {"event_id": event.id, "event_type": event.type, "topic": topic, "key": key.decode(),
                "headers": [[k, v.decode()] for k, v in headers], "payload": value, "created_at": utcnow(),
                "attempts": 0}
-        if sync.in_nested_transaction():  # a savepoint may roll back alone: let the ORM track the row with it
+        if not insert_at_commit(session, self.model.__table__, [row]):  # type: ignore[attr-defined]
+            # inside a savepoint, which may roll back alone: let the ORM track the row with it
+            sync = session.sync_session if isinstance(session, AsyncSession) else session
             sync.add(self.model(**row))
-            return
-        pending: dict[Any, list[dict[str, Any]]] = sync.info.setdefault(_PENDING, {})
-        pending.setdefault(self.model.__table__, []).append(row)  # type: ignore[attr-defined]
 
-    @staticmethod
-    def pending(session: AsyncSession | Session) -> int:
+    def pending(self, session: AsyncSession | Session) -> int:
         """How many rows are queued on this session (not yet inserted)."""
-        sync = session.sync_session if isinstance(session, AsyncSession) else session
-        return sum(len(rows) for rows in sync.info.get(_PENDING, {}).values())
-
-
-@event.listens_for(Session, "before_commit")
-def _insert_pending_outbox(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
-    for table, rows in (pending or {}).items():
-        session.execute(table.insert(), rows)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_pending_outbox(session: Session, previous_transaction: Any) -> None:
-    if not session.in_transaction():  # the whole transaction rolled back, not a savepoint inside it
-        session.info.pop(_PENDING, None)
+        return pending_rows(session, self.model.__table__)  # type: ignore[attr-defined]
 
 
 class OutboxRelay(Generic[M]):

@@ -33,12 +33,12 @@ def test_rows_arrive_at_commit_and_vanish_with_a_rollback_or_their_savepoint(tmp
     count = select(func.count()).select_from(Message)
     with Session(engine) as s, s.begin():
         outbox.add(s, _event(1), "t")
-        assert Outbox.pending(s) == 1 and s.scalar(count) == 0  # queued, not yet inserted
+        assert outbox.pending(s) == 1 and s.scalar(count) == 0  # queued, not yet inserted
     with Session(engine) as s:
         with s.begin():
             outbox.add(s, _event(2), "t")
             s.rollback()
-        assert Outbox.pending(s) == 0
+        assert outbox.pending(s) == 0
     with Session(engine) as s, s.begin():
         outbox.add(s, _event(3), "t")
         nested = s.begin_nested()
