@@ -26,10 +26,11 @@ import argparse
 import json
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from router.engine.combiner import RoutingEngine
 from router.engine.model import LinearModel
@@ -152,7 +153,7 @@ def held_out_cases(rows, *, converted: bool = True) -> list[tuple[str, Case]]:
         except ImportError:  # pragma: no cover - zhconv is in the dev extra
             print("zhconv not installed: no converted traditional-Chinese rows", file=sys.stderr)
     for row in rows:
-        key = "zh-hant" if row.lang == "zh" and row.script == "traditional" else row.lang
+        key = _lang_key(row.lang, row.script)
         case = Case(row.text, row.lang, row.police, (row.lead,), row.departments, row.priority)
         cases.append((key, case))
         if to_traditional is not None and row.lang == "zh" and row.script != "traditional":
@@ -165,28 +166,30 @@ def independent_cases(directory: Path) -> list[tuple[str, Case]]:
     """The independent evaluation sets: full labels, keyed by language (traditional Chinese apart)."""
     cases = []
     for path in sorted(directory.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            raw = json.loads(line)
+        for raw in _records(path):
             departments = {raw["lead"], *raw.get("assisting", [])} | ({"police"} if raw["police"] else set())
-            key = "zh-hant" if raw["lang"] == "zh" and raw.get("script") == "traditional" else raw["lang"]
-            cases.append((key, Case(raw["text"], raw["lang"], bool(raw["police"]),
-                                    tuple(raw.get("lead_ok") or [raw["lead"]]), frozenset(departments),
-                                    raw["priority"])))
+            cases.append((_lang_key(raw["lang"], raw.get("script")), Case(
+                raw["text"], raw["lang"], bool(raw["police"]), tuple(raw.get("lead_ok") or [raw["lead"]]),
+                frozenset(departments), raw["priority"])))
     return cases
 
 
 def public_cases(path: Path) -> list[tuple[str, Case]]:
-    cases = []
+    return [(raw["lang"], Case(raw["text"], raw["lang"], bool(raw["police"]),
+                               tuple(raw.get("lead_ok") or [raw["lead"]]), weight=float(raw.get("weight", 1.0))))
+            for raw in _records(path)]
+
+
+def _records(path: Path) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a ``.jsonl`` file (blank lines skipped)."""
     for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        raw = json.loads(line)
-        lead_ok = tuple(raw.get("lead_ok") or [raw["lead"]])
-        cases.append((raw["lang"], Case(raw["text"], raw["lang"], bool(raw["police"]), lead_ok,
-                                        weight=float(raw.get("weight", 1.0)))))
-    return cases
+        if line.strip():
+            yield json.loads(line)
+
+
+def _lang_key(lang: str, script: str | None) -> str:
+    """The row a case counts under: its language, traditional Chinese apart."""
+    return "zh-hant" if lang == "zh" and script == "traditional" else lang
 
 
 def _print_table(name: str, results: dict[str, dict], confusion: Counter, top: int) -> None:
