@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
-from shared.events import ReportReceived, ReportReceivedV1
+import pytest
+
+from aiokafka import ConsumerRecord
+
+from shared.events import ReportReceived, ReportReceivedV1, to_kafka
 
 from .conftest import Departments, dispatch_event
 
@@ -61,6 +66,37 @@ async def test_racing_dispatches_for_one_report_and_department_still_make_one_ti
     assert len(response.json()["items"]) == 1
     assert {(e["data"]["action"], e["data"]["sequence"]) for e in await service.outbox(first.data.report_id)} == {
         ("created", 1)}
+
+
+async def test_a_batch_with_a_copy_of_a_dispatch_still_makes_one_ticket_per_department(
+        service: Departments, caplog: pytest.LogCaptureFixture) -> None:
+    """A consumer batch is one transaction whose tickets are written at its commit: a copy of a dispatch later in
+    the same batch (the router sent it again) must find the ticket the first one opened."""
+    first = dispatch_event(department="water", departments=["water", "power"])
+    copy = dispatch_event(department="water", report_id=first.data.report_id, departments=["water", "power"],
+                          attempt=2)
+    other = dispatch_event(department="power", report_id=first.data.report_id, role="assisting", lead="water",
+                           departments=["water", "power"])
+    records = []
+    for offset, event in enumerate([first, copy, other]):
+        key, value, headers = to_kafka(event)
+        records.append(ConsumerRecord("dept.water", 0, offset, 0, 0, key, value, None, len(key), len(value),
+                                      headers))
+    assert service.runtime.consumer is not None
+    with caplog.at_level(logging.INFO, logger="linkage.consumer"):
+        await service.runtime.consumer.handle_batch(records)
+    assert not [r for r in caplog.records if r.getMessage().startswith("batch failed")]  # one transaction did it
+
+    response = await service.client.get("/v1/tickets", params={"report_id": first.data.report_id},
+                                        headers=await service.auth("admin"))
+    assert sorted(t["department"] for t in response.json()["items"]) == ["power", "water"]
+    for department in ("water", "power"):
+        ticket = await service.ticket_of(first.data.report_id, department)
+        verify = (await service.client.get(f"/v1/tickets/{ticket['id']}/audit/verify",
+                                           headers=await service.auth("admin"))).json()
+        assert verify["intact"] is True and verify["entries"] == 1
+    assert sorted((e["data"]["department"], e["data"]["action"]) for e in await service.outbox(
+        first.data.report_id)) == [("power", "created"), ("water", "created")]
 
 
 async def test_each_department_of_a_joint_report_gets_its_own_ticket(service: Departments) -> None:

@@ -73,7 +73,9 @@ class TicketService:
                 return None
             ticket = Ticket.from_dispatch(data, SYSTEM_ROUTER, sla=self.sla(data.department))
             self.tickets.add(ticket)
-            await self._record(ticket)
+            # not flushed now: the commit writes the whole batch's tickets in one flush (a flush per ticket was
+            # half the CPU of opening it); find() sees the tickets opened earlier in this transaction
+            await self._record(ticket, flush=False)
             log.info("ticket opened", extra={"ticket_id": ticket.id, "department": ticket.department,
                                              "role": ticket.role, "priority": ticket.priority})
             return ticket
@@ -374,9 +376,10 @@ class TicketService:
                                               "actor": principal.id})
         return await self._full(ticket)
 
-    async def _record(self, ticket: Ticket) -> None:
+    async def _record(self, ticket: Ticket, *, flush: bool = True) -> None:
         """Insert the ticket's new audit entries and, for each state change, its event in the outbox (and the
-        joint-handling projection, so this instance's own tickets are current without waiting for the broker)."""
+        joint-handling projection, so this instance's own tickets are current without waiting for the broker);
+        ``flush=False`` leaves the rows to the commit."""
         entries = ticket.take_new_audit()
         self.tickets.append_audit(entries)
         for entry in entries:
@@ -386,7 +389,8 @@ class TicketService:
                 await self.tickets.project(report_id=ticket.report_id, department=ticket.department,
                                            ticket_id=ticket.id, role=ticket.role, state=entry.to_state,
                                            sequence=entry.seq, at=entry.at)
-        await self.session.flush()
+        if flush:
+            await self.session.flush()
 
     async def _visible(self, principal: Principal, ticket_id: str, *, for_update: bool = False) -> Ticket:
         """The ticket if this principal may see it. Another department's ticket is "not found", exactly like a
