@@ -38,8 +38,8 @@ def make_handler(classifier: Classifier, registry: Registry, redelivery_after_s:
 
 
 async def prefetch(session: AsyncSession, events: list[Event[Any]]) -> list[Any]:
-    """The routings a batch of ticket events concerns, loaded at once."""
-    ids = sorted({e.subject for e in events if isinstance(e, TicketStatusChanged)})
+    """The routings a batch of new reports and ticket events concerns, loaded at once."""
+    ids = sorted({e.subject for e in events if isinstance(e, (ReportReceived, TicketStatusChanged))})
     return await RoutingRepository(session).load_many(ids)
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+from aiokafka.structs import ConsumerRecord
 from sqlalchemy import update
 
 from router.routing.models import Routing
+from shared.events import to_kafka
 from tests.integration.router.conftest import Router, received, ticket_event
 from tests.support import bearer
 
@@ -35,6 +38,27 @@ async def test_a_report_announced_again_gets_its_decision_again_not_a_second_rou
     await router.clear_outbox()
     await router.deliver(received("r-1", "垃圾桶三天没人清理了，臭气熏天"))  # a new event id: intake re-announced
     assert [ty for _, ty, _ in await router.outbox("r-1")] == ["report.routed.v1"]
+
+
+async def test_in_one_batch_a_re_announced_report_is_not_routed_again_and_a_new_one_is(
+        router: Router, caplog: pytest.LogCaptureFixture) -> None:
+    """A batch's routings are loaded in one query before handling (and known absent when not found): a stored
+    routing must still be found, and a new report still routed."""
+    await router.deliver(received("r-old", "垃圾桶三天没人清理了，臭气熏天"))
+    await router.clear_outbox()
+    records = []
+    for offset, event in enumerate([received("r-old", "垃圾桶三天没人清理了，臭气熏天"),
+                                    received("r-new", "楼道里燃气味很大，邻居家好像漏气了")]):
+        key, value, headers = to_kafka(event)
+        records.append(ConsumerRecord("reports.received", 0, offset, 0, 0, key, value, None, len(key), len(value),
+                                      headers))
+    with caplog.at_level("INFO"):
+        await router.runtime.consumer.handle_batch(records)
+    assert not [r for r in caplog.records if "batch failed" in r.getMessage()]  # one transaction did it
+    assert [ty for _, ty, _ in await router.outbox("r-old")] == ["report.routed.v1"]
+    assert await router.dispatched("r-new") == ["gas", "fire"]
+    r = await router.client.get("/v1/routings/r-old", headers=bearer(router.keys["centre_operator"]))
+    assert [a["trigger"] for a in r.json()["attempts"]] == ["received"]
 
 
 async def test_unconfirmed_dispatches_are_sent_again_until_the_ticket_is_seen(router: Router) -> None:

@@ -47,6 +47,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
                            errors=[{"field": "cursor", "message": "invalid cursor"}]) from exc
 
 
+_LOADED = "router_routings_loaded"  # session.info: report ids whose routing load_many() looked up
+
+
 class RoutingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -61,7 +64,12 @@ class RoutingRepository:
         """The routing, including one added earlier in this transaction and not flushed yet (sessions do not
         autoflush): a consumer batch may carry a report and its re-announcement."""
         pending = next((r for r in self.session.new if isinstance(r, Routing) and r.report_id == report_id), None)
-        return pending if pending is not None else await self.session.get(Routing, report_id)
+        if pending is not None:
+            return pending
+        loaded = in_session(self.session, Routing, report_id)
+        if loaded is not None or report_id in self.session.info.get(_LOADED, ()):
+            return loaded  # load_many() brought what exists of the batch's routings: no query per report
+        return await self.session.get(Routing, report_id)
 
     async def get_for_update(self, report_id: str) -> Routing | None:
         cached = in_session(self.session, Routing, report_id)  # loaded for the batch by load_many
@@ -70,10 +78,14 @@ class RoutingRepository:
         return await self.session.scalar(select(Routing).where(Routing.report_id == report_id).with_for_update())
 
     async def load_many(self, report_ids: list[str]) -> list[Routing]:
+        """Bring these routings into the session (locked on PostgreSQL) in one query; :meth:`get` and
+        :meth:`get_for_update` then find them, or know they do not exist, without querying again."""
         if not report_ids:
             return []
-        return list((await self.session.scalars(
+        found = list((await self.session.scalars(
             select(Routing).where(Routing.report_id.in_(report_ids)).with_for_update())).all())
+        self.session.info.setdefault(_LOADED, set()).update(report_ids)
+        return found
 
     async def due_for_redispatch(self, now: datetime, *, limit: int) -> list[Routing]:
         return list((await self.session.scalars(
