@@ -178,8 +178,23 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+class _InlineCloseSession(AsyncSession):
+    """A session on an SQLite engine (see :class:`_InlineSqliteConnection`), closed inline when its ``async with``
+    block ends.
+
+    SQLAlchemy closes an ``AsyncSession`` in a task of its own and waits for it behind ``asyncio.shield``, so that a
+    cancellation cannot abandon the close halfway. That costs two more turns of the event loop for every session,
+    and under load a turn is long: measured at 100 reports/s, intake's POSTs waited a median 40 ms inside the app,
+    mostly for those turns, while using 3 ms of CPU. Here no call ever suspends, so nothing can interrupt the close
+    and running it inline is just as safe."""
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        await self.close()
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    session_class = _InlineCloseSession if engine.dialect.name == "sqlite" else AsyncSession
+    return async_sessionmaker(engine, class_=session_class, expire_on_commit=False, autoflush=False)
 
 
 async def ping(engine: AsyncEngine) -> None:
