@@ -83,3 +83,16 @@ async def running_app(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def consumer_records(topic: str, events: list[Any]) -> list[Any]:
+    """Events as the Kafka records a consumer fetches (offsets 0, 1, …), for handing one batch to its handler."""
+    from aiokafka.structs import ConsumerRecord
+
+    from shared.events import to_kafka
+
+    records = []
+    for offset, event in enumerate(events):
+        key, value, headers = to_kafka(event)
+        records.append(ConsumerRecord(topic, 0, offset, 0, 0, key, value, None, len(key), len(value), headers))
+    return records

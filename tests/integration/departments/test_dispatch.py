@@ -7,9 +7,8 @@ import logging
 
 import pytest
 
-from aiokafka import ConsumerRecord
-
-from shared.events import ReportReceived, ReportReceivedV1, to_kafka
+from shared.events import ReportReceived, ReportReceivedV1
+from tests.support import consumer_records
 
 from .conftest import Departments, dispatch_event
 
@@ -77,14 +76,9 @@ async def test_a_batch_with_a_copy_of_a_dispatch_still_makes_one_ticket_per_depa
                           attempt=2)
     other = dispatch_event(department="power", report_id=first.data.report_id, role="assisting", lead="water",
                            departments=["water", "power"])
-    records = []
-    for offset, event in enumerate([first, copy, other]):
-        key, value, headers = to_kafka(event)
-        records.append(ConsumerRecord("dept.water", 0, offset, 0, 0, key, value, None, len(key), len(value),
-                                      headers))
     assert service.runtime.consumer is not None
     with caplog.at_level(logging.INFO, logger="linkage.consumer"):
-        await service.runtime.consumer.handle_batch(records)
+        await service.runtime.consumer.handle_batch(consumer_records("dept.water", [first, copy, other]))
     assert not [r for r in caplog.records if r.getMessage().startswith("batch failed")]  # one transaction did it
 
     response = await service.client.get("/v1/tickets", params={"report_id": first.data.report_id},

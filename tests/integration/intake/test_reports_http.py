@@ -24,7 +24,7 @@ from shared.events import (
     from_kafka,
 )
 from shared.identity import IdentityStore
-from tests.support import bearer, running_app
+from tests.support import bearer, consumer_records, running_app
 
 VALID = {"text": "我们小区3号楼门口的自来水管爆了，水一直往外冒", "channel": "phone_12345",
          "caller": {"name": "Ms Li", "phone": "13800138000"},
@@ -285,21 +285,14 @@ async def test_a_report_not_routed_in_time_is_announced_again(intake: Intake) ->
 
 
 async def test_a_batch_with_a_bad_event_handles_the_good_ones_and_dead_letters_the_bad(intake: Intake) -> None:
-    from aiokafka.structs import ConsumerRecord
     from intake.db import DeadLetter
-    from shared.events import to_kafka
     good_id = (await intake.post(VALID)).json()["id"]
     now = datetime.now(timezone.utc)
     routed = ReportRouted(source="/test", subject=good_id, data=ReportRoutedV1(
         report_id=good_id, police=True, lead="police", departments=["police"], dispatched=["police"], priority="P1",
         confidence=0.9, classifier="test", decided_at=now))
     ghost = ReportRouted(source="/test", subject="ghost", data=routed.data.model_copy(update={"report_id": "ghost"}))
-    records = []
-    for offset, event in enumerate([routed, ghost]):
-        key, value, headers = to_kafka(event)
-        records.append(ConsumerRecord("reports.routed", 0, offset, 0, 0, key, value, None, len(key), len(value),
-                                      headers))
-    await intake.runtime.consumer.handle_batch(records)
+    await intake.runtime.consumer.handle_batch(consumer_records("reports.routed", [routed, ghost]))
     report = (await intake.client.get(f"/v1/reports/{good_id}", headers=bearer(intake.keys["call_centre"]))).json()
     assert report["status"] == "routed" and report["police"] is True
     assert await intake.count(DeadLetter) == 1

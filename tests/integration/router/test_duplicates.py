@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from shared.events import Location
 from tests.integration.router.conftest import Router, received, ticket_event
+from tests.support import consumer_records
 
 FIRE = "幸福路18号3号楼着火了，浓烟很大，火很大"
 FIRE_AGAIN = "幸福路18号3号楼着火了，浓烟滚滚，火很大"
@@ -128,17 +129,9 @@ async def test_classify_names_the_open_incident_a_caller_is_probably_reporting(r
 
 async def test_one_consumer_batch_routes_a_report_once_and_links_its_duplicate(
         router: Router, caplog: pytest.LogCaptureFixture) -> None:
-    from aiokafka.structs import ConsumerRecord
-
-    from shared.events import to_kafka
-
     events = [received("r-b1", FIRE, location=HERE), received("r-b1", FIRE, location=HERE),  # re-announced
               received("r-b2", FIRE_AGAIN, location=NEXT_DOOR)]
-    records = []
-    for offset, event in enumerate(events):
-        key, value, headers = to_kafka(event)
-        records.append(ConsumerRecord("reports.received", 0, offset, 0, 0, key, value, None, len(key), len(value),
-                                      headers))
+    records = consumer_records("reports.received", events)
     with caplog.at_level("INFO"):
         await router.runtime.consumer.handle_batch(records)
     assert not [getattr(r, "error", "") for r in caplog.records if "batch failed" in r.getMessage()]  # one tx

@@ -6,13 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from aiokafka.structs import ConsumerRecord
 from sqlalchemy import update
 
 from router.routing.models import Routing
-from shared.events import to_kafka
 from tests.integration.router.conftest import Router, received, ticket_event
-from tests.support import bearer
+from tests.support import bearer, consumer_records
 
 
 async def test_a_new_report_is_routed_once_and_dispatched_per_department(router: Router) -> None:
@@ -46,12 +44,8 @@ async def test_in_one_batch_a_re_announced_report_is_not_routed_again_and_a_new_
     routing must still be found, and a new report still routed."""
     await router.deliver(received("r-old", "垃圾桶三天没人清理了，臭气熏天"))
     await router.clear_outbox()
-    records = []
-    for offset, event in enumerate([received("r-old", "垃圾桶三天没人清理了，臭气熏天"),
-                                    received("r-new", "楼道里燃气味很大，邻居家好像漏气了")]):
-        key, value, headers = to_kafka(event)
-        records.append(ConsumerRecord("reports.received", 0, offset, 0, 0, key, value, None, len(key), len(value),
-                                      headers))
+    records = consumer_records("reports.received", [received("r-old", "垃圾桶三天没人清理了，臭气熏天"),
+                                                    received("r-new", "楼道里燃气味很大，邻居家好像漏气了")])
     with caplog.at_level("INFO"):
         await router.runtime.consumer.handle_batch(records)
     assert not [r for r in caplog.records if "batch failed" in r.getMessage()]  # one transaction did it
