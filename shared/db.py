@@ -62,6 +62,21 @@ def in_session(session: Any, cls: type[T], ident: Any) -> T | None:
     return obj if isinstance(obj, cls) else None
 
 
+def added_in_session(session: Any, cls: type[T], **match: Any) -> T | None:
+    """A ``cls`` object added to this session and not flushed yet whose attributes equal ``match`` (sessions do not
+    autoflush, so a query cannot see it: e.g. a consumer batch opening a ticket and then handling a copy of its
+    dispatch); ``None`` if there is none."""
+    for obj in session.new:
+        if isinstance(obj, cls) and all(getattr(obj, k) == v for k, v in match.items()):
+            return obj
+    return None
+
+
+def sync_session(session: Any) -> Session:
+    """The ORM ``Session`` behind an ``AsyncSession`` (or the session itself)."""
+    return session.sync_session if isinstance(session, AsyncSession) else session
+
+
 _PENDING_ROWS = "linkage_pending_rows"
 
 
@@ -70,7 +85,7 @@ def insert_at_commit(session: Any, table: Any, rows: list[dict[str, Any]]) -> bo
     one multi-row Core INSERT per table just before the transaction commits, with no ORM unit of work per row (a
     consumer's batch may queue hundreds). A rolled-back transaction drops its queue with it. Returns False, queueing
     nothing, inside a savepoint (it may roll back alone): the caller lets the ORM track those rows instead."""
-    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    sync = sync_session(session)
     if sync.in_nested_transaction():
         return False
     pending: dict[Any, list[dict[str, Any]]] = sync.info.setdefault(_PENDING_ROWS, {})
@@ -80,8 +95,7 @@ def insert_at_commit(session: Any, table: Any, rows: list[dict[str, Any]]) -> bo
 
 def pending_rows(session: Any, table: Any) -> int:
     """How many rows of ``table`` are queued on this session (not yet inserted)."""
-    sync = session.sync_session if isinstance(session, AsyncSession) else session
-    return len(sync.info.get(_PENDING_ROWS, {}).get(table, ()))
+    return len(sync_session(session).info.get(_PENDING_ROWS, {}).get(table, ()))
 
 
 @event.listens_for(Session, "before_commit")

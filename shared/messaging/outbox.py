@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from shared.db import insert_at_commit, pending_rows, utcnow
+from shared.db import insert_at_commit, pending_rows, sync_session, utcnow
 from shared.events import Event, to_kafka
 from shared.messaging.models import OutboxMixin
 
@@ -47,8 +47,7 @@ class Outbox(Generic[M]):
                "attempts": 0}
         if not insert_at_commit(session, self.model.__table__, [row]):  # type: ignore[attr-defined]
             # inside a savepoint, which may roll back alone: let the ORM track the row with it
-            sync = session.sync_session if isinstance(session, AsyncSession) else session
-            sync.add(self.model(**row))
+            sync_session(session).add(self.model(**row))
 
     def pending(self, session: AsyncSession | Session) -> int:
         """How many rows are queued on this session (not yet inserted)."""

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from departments.tickets.audit import AuditEntry
 from departments.tickets.clocks import RUNNING_IN
 from departments.tickets.models import FollowUp, ReportTicket, Ticket, TicketAuditEntry, TicketEscalation
-from shared.db import in_session
+from shared.db import added_in_session, in_session
 from shared.problems import InvalidInput
 
 
@@ -75,10 +75,8 @@ class TicketRepository:
     async def find(self, report_id: str, department: str) -> Ticket | None:
         """The report's ticket for this department: opened earlier in this transaction (not flushed yet), or
         stored."""
-        for obj in self.session.new:
-            if isinstance(obj, Ticket) and obj.report_id == report_id and obj.department == department:
-                return obj
-        return await self.session.scalar(_FIND, {"report_id": report_id, "department": department})
+        return (added_in_session(self.session, Ticket, report_id=report_id, department=department)
+                or await self.session.scalar(_FIND, {"report_id": report_id, "department": department}))
 
     async def page(self, flt: TicketFilter, *, limit: int, cursor: str | None) -> tuple[list[Ticket], str | None]:
         """Newest first (``created_at``, then ``id``), keyset-paginated."""

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from router.routing.duplicates import Candidate, Place
 from router.routing.models import ROUTED, TRIAGE, Routing, RoutingAttempt
-from shared.db import in_session
+from shared.db import added_in_session, in_session
 from shared.problems import InvalidInput
 
 
@@ -63,7 +63,7 @@ class RoutingRepository:
     async def get(self, report_id: str) -> Routing | None:
         """The routing, including one added earlier in this transaction and not flushed yet (sessions do not
         autoflush): a consumer batch may carry a report and its re-announcement."""
-        pending = next((r for r in self.session.new if isinstance(r, Routing) and r.report_id == report_id), None)
+        pending = added_in_session(self.session, Routing, report_id=report_id)
         if pending is not None:
             return pending
         loaded = in_session(self.session, Routing, report_id)
