@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from devtools.tansu import TansuBroker, die_with_parent, port_open
+from devtools.tansu import TansuBroker, create_topics, die_with_parent, port_open
 
 SERVICES = {"intake": 8001, "router": 8002, "departments": 8003}
 
@@ -89,6 +89,15 @@ def service_env(name: str, port: int, *, bootstrap: str, var_dir: Path, database
     return env
 
 
+async def _create_topics(bootstrap: str, partitions: int) -> list[str]:
+    from shared.events import suite_topics
+    from shared.registry import load_registry
+    from shared.settings import CommonSettings
+
+    codes = load_registry(CommonSettings().registry_file).codes()
+    return await create_topics(bootstrap, suite_topics(codes), partitions)
+
+
 async def _prepare_identity(var_dir: Path) -> dict[str, object] | None:
     from shared.identity import IdentityStore
     from shared.identity.dev import ensure_dev_credentials
@@ -115,12 +124,19 @@ def main() -> int:
     host, _, port = bootstrap.rpartition(":")
     os.environ.setdefault("LINKAGE_AUTH_DATABASE_URL", f"sqlite+aiosqlite:///{var_dir}/identity.db")
 
+    raw_partitions = os.environ.get("LINKAGE_DEV_TOPIC_PARTITIONS", "1")
+    if not raw_partitions.isdigit() or int(raw_partitions) < 1:
+        raise SystemExit(f"LINKAGE_DEV_TOPIC_PARTITIONS must be a whole number of at least 1, not {raw_partitions!r}")
+    partitions = int(raw_partitions)
+
     broker: TansuBroker | None = None
     if host in ("127.0.0.1", "localhost") and not port_open(host, int(port)):
         broker = TansuBroker(int(port), log_file=var_dir / "log" / "tansu.log")
         broker.start()
         (var_dir / "run" / "tansu.pid").write_text(str(broker.process.pid if broker.process else ""))
         print(f"Tansu broker on {broker.bootstrap} (memory storage; log var/log/tansu.log)")
+        created = asyncio.run(_create_topics(broker.bootstrap, partitions))
+        print(f"Created {len(created)} topics with {partitions} partition(s) each (LINKAGE_DEV_TOPIC_PARTITIONS)")
     else:
         print(f"Using the Kafka broker already at {bootstrap}")
 

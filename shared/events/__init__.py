@@ -9,6 +9,7 @@ change is a new type, never an edit of a published one. JSON Schemas are in ``sh
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 import uuid
 from datetime import datetime, timezone
 from typing import Annotated, Any, Generic, Literal, TypeVar, Union
@@ -53,6 +54,12 @@ REPORTS_FEEDBACK = "reports.feedback"
 
 def department_topic(code: str) -> str:
     return f"dept.{code}"
+
+
+def suite_topics(department_codes: Iterable[str]) -> list[str]:
+    """Every topic the suite publishes to or consumes, for an operator (or ``make run``) creating them up front."""
+    return [REPORTS_RECEIVED, REPORTS_ROUTED, TICKETS_EVENTS, TICKETS_RECEIPTS, TICKETS_ESCALATIONS,
+            REPORTS_FEEDBACK, *(department_topic(code) for code in department_codes)]
 
 
 class ContractError(ValueError):
@@ -180,6 +187,6 @@ __all__ = [
     "AnyEvent", "Channel", "ContractError", "Event", "EVENT_TYPES", "Location", "Priority", "REPORTS_RECEIVED",
     "REPORTS_ROUTED", "ReportReceived", "ReportReceivedV1", "ReportRouted", "ReportRoutedV1", "TICKETS_EVENTS",
     "TicketActor", "TicketDispatched", "TicketDispatchedV1", "TicketRole", "TicketState", "TicketStatusChanged",
-    "TicketStatusChangedV1", "TicketStatusObserved", "TicketStatusObservedV1", "TICKETS_RECEIPTS", "department_topic",
+    "TicketStatusChangedV1", "TicketStatusObserved", "TicketStatusObservedV1", "TICKETS_RECEIPTS", "department_topic", "suite_topics",
     "from_kafka", "to_kafka",
 ]

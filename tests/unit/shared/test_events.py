@@ -52,3 +52,20 @@ def test_committed_json_schemas_match_the_models() -> None:
         path = SCHEMA_DIR / f"{type_name}.json"
         assert path.exists(), f"missing {path}; run `make schemas`"
         assert path.read_text() == render(schema), f"{path} is stale; run `make schemas`"
+
+
+def test_suite_topics_name_every_topic_a_service_consumes() -> None:
+    from departments.consumers import topics as departments_topics
+    from intake.consumers import topics as intake_topics
+    from router.consumers import topics as router_topics
+    from shared.events import department_topic, suite_topics
+    from shared.registry import load_registry
+    from shared.settings import CommonSettings
+
+    registry = load_registry(CommonSettings().registry_file)
+    listed = suite_topics(registry.codes())
+    assert len(listed) == len(set(listed))
+    consumed = {*intake_topics(registry), *router_topics(registry), *departments_topics(registry),
+                *departments_topics(registry, ["water"])}
+    assert consumed <= set(listed)
+    assert {department_topic(code) for code in registry.codes()} <= set(listed)
