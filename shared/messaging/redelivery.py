@@ -9,6 +9,8 @@ that was not lost after all changes nothing.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 MAX_DELAY_S = 600.0
@@ -16,3 +18,36 @@ MAX_DELAY_S = 600.0
 
 def next_attempt(now: datetime, tries: int, base_s: float, cap_s: float = MAX_DELAY_S) -> datetime:
     return now + timedelta(seconds=min(cap_s, base_s * (2 ** max(0, tries))))
+
+
+class DownstreamProgress:
+    """The confirmations a sender has seen from its downstream, so that its end-to-end confirmation can tell a
+    downstream that is working through a backlog from work that was lost.
+
+    Without it, a downstream that falls further behind than the redelivery delay is sent every item of its backlog
+    again: twice its load when it has the least to spare, so it falls further behind (measured: after the router fell
+    ~10 s behind in a 5-minute run at 100 reports/s, intake announced 4,347 reports again and POST -> department
+    topic reached 14 s). Unconfirmed work is sent again only when it is likely lost:
+
+    - a later item (by creation time) was confirmed already: this one was overtaken, or
+    - nothing was confirmed for ``quiet_after_s``, or ever since this process started: the downstream is idle, or
+      down (then a copy waits in the broker and costs nothing until it is back).
+
+    Process-local: each instance judges by the confirmations its own consumer applies."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.newest_confirmed: datetime | None = None
+        self.last_confirmation: float | None = None
+
+    def confirmed(self, created_at: datetime) -> None:
+        """The downstream confirmed an item created at ``created_at``."""
+        self.last_confirmation = self._clock()
+        if self.newest_confirmed is None or created_at > self.newest_confirmed:
+            self.newest_confirmed = created_at
+
+    def likely_lost(self, created_at: datetime, quiet_after_s: float) -> bool:
+        """Whether an unconfirmed item created at ``created_at`` should be sent again now."""
+        if self.last_confirmation is None or self._clock() - self.last_confirmation >= quiet_after_s:
+            return True
+        return self.newest_confirmed is not None and created_at < self.newest_confirmed

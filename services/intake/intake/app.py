@@ -9,6 +9,7 @@ from intake.reports.routes import router as reports_router
 from intake.stats.routes import router as stats_router
 from intake.settings import IntakeSettings
 from shared.http import build_app, runtime_lifespan
+from shared.messaging.redelivery import DownstreamProgress
 from shared.runtime import Runtime
 
 DESCRIPTION = """
@@ -23,11 +24,14 @@ reports take `call_centre`, `centre_operator` or `admin`; statistics `centre_ope
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
 
-    def runtime(_app: FastAPI) -> Runtime:
+    def runtime(app: FastAPI) -> Runtime:
+        # the consumer records routings; the sweeper asks it before announcing a report again
+        router_progress = app.state.router_progress = DownstreamProgress()
         return Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
                        processed_model=ProcessedEvent, dead_letter_model=DeadLetter, topics=consumers.topics,
-                       handler_factory=lambda _rt: consumers.handle, prefetch=consumers.prefetch,
-                       sweeper=consumers.make_sweeper(settings.redelivery_after_s))
+                       handler_factory=lambda _rt: consumers.make_handler(router_progress),
+                       prefetch=consumers.prefetch,
+                       sweeper=consumers.make_sweeper(settings.redelivery_after_s, router_progress))
 
     return build_app(title="Linkage intake", description=DESCRIPTION, version="1.0.0", lifespan=runtime_lifespan(runtime),
                      routers=[reports_router, stats_router],

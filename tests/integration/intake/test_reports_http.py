@@ -284,6 +284,33 @@ async def test_a_report_not_routed_in_time_is_announced_again(intake: Intake) ->
     assert await intake.runtime.sweep_once() == 0  # not due again yet
 
 
+async def test_reports_are_announced_again_only_when_the_router_is_not_busy_with_earlier_ones(
+        intake: Intake) -> None:
+    """A router that fell behind must not be sent its whole backlog again (that doubled its load in a 5-minute run
+    at 100/s); a report it skipped past, or any report while it routes nothing, is announced again."""
+    from sqlalchemy import update
+    first, second, third = [(await intake.post(VALID)).json()["id"] for _ in range(3)]
+    async with intake.runtime.sessions() as s, s.begin():
+        await s.execute(update(Report).values(next_announce_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+    routed = ReportRouted(source="/test", subject=second, data=ReportRoutedV1(
+        report_id=second, police=False, lead="water", departments=["water"], dispatched=["water"],
+        priority="P3", confidence=0.9, classifier="test", decided_at=datetime.now(timezone.utc)))
+    await intake.runtime.consumer.handle_batch(consumer_records("reports.routed", [routed]))
+
+    async def announcements() -> dict[str, int]:
+        async with intake.runtime.sessions() as s:
+            return {r.id: r.announce_count for r in await s.scalars(select(Report))}
+
+    # the router just routed `second`: `first`, filed before it, was skipped (lost); `third` is still queued
+    assert await intake.runtime.sweep_once() == 1
+    assert await announcements() == {first: 2, second: 1, third: 1}
+    assert await intake.runtime.sweep_once() == 0
+    progress = intake.app.state.router_progress
+    progress.last_confirmation -= 10.5  # the router routed nothing for longer than the redelivery delay (10 s)
+    assert await intake.runtime.sweep_once() == 1
+    assert await announcements() == {first: 2, second: 1, third: 2}
+
+
 async def test_a_batch_with_a_bad_event_handles_the_good_ones_and_dead_letters_the_bad(intake: Intake) -> None:
     from intake.db import DeadLetter
     good_id = (await intake.post(VALID)).json()["id"]

@@ -24,7 +24,7 @@ from shared.events import (
 from shared.identity import Principal
 from shared.logging import report_context
 from shared.messaging import Outbox, PermanentError
-from shared.messaging.redelivery import next_attempt
+from shared.messaging.redelivery import DownstreamProgress, next_attempt
 from shared.problems import Conflict, InvalidInput, NotFound
 
 log = logging.getLogger("linkage.intake.reports")
@@ -42,10 +42,12 @@ def request_fingerprint(body: ReportIn) -> str:
 
 
 class ReportService:
-    def __init__(self, session: AsyncSession, *, redelivery_after_s: float = 10.0) -> None:
+    def __init__(self, session: AsyncSession, *, redelivery_after_s: float = 10.0,
+                 router_progress: DownstreamProgress | None = None) -> None:
         self.session = session
         self.reports = ReportRepository(session)
         self.redelivery_after_s = redelivery_after_s
+        self.router_progress = router_progress
 
     async def file(self, principal: Principal, body: ReportIn, idempotency_key: str | None
                    ) -> tuple[dict[str, Any], bool]:
@@ -155,9 +157,16 @@ class ReportService:
 
     async def announce_unrouted(self, *, limit: int = 500) -> int:
         """End-to-end confirmation of the intake → router hop: announce again every report the router has not
-        confirmed (by routing it) in time. Returns how many were announced."""
+        confirmed (by routing it) in time, unless the router is visibly still working through earlier reports
+        (``router_progress``: such a report waits for the next sweep). Returns how many were announced."""
         now = utcnow()
         due = await self.reports.due_for_announcement(now, limit=limit)
+        if self.router_progress is not None:
+            lost = [r for r in due if self.router_progress.likely_lost(r.created_at, self.redelivery_after_s)]
+            if len(lost) < len(due):
+                log.info("router still busy with earlier reports; not announcing again yet",
+                         extra={"waiting": len(due) - len(lost)})
+            due = lost
         for report in due:
             with report_context(report.id):
                 log.warning("report not routed in time; announcing it again", extra={"tries": report.announce_count})
@@ -169,6 +178,8 @@ class ReportService:
     async def apply_routed(self, event: ReportRouted) -> None:
         data = event.data
         report = await self._report_for_event(data.report_id, with_departments=True)
+        if self.router_progress is not None:
+            self.router_progress.confirmed(report.created_at)
         previous_incident = report.incident_id
         if report.apply_routing(attempt=data.attempt, police=data.police, departments=data.departments,
                                 lead=data.lead, priority=data.priority, dispatched=data.dispatched,
