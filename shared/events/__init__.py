@@ -9,8 +9,8 @@ change is a new type, never an edit of a published one. JSON Schemas are in ``sh
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Annotated, Any, Generic, Literal, TypeVar, Union
 
@@ -187,6 +187,6 @@ __all__ = [
     "AnyEvent", "Channel", "ContractError", "Event", "EVENT_TYPES", "Location", "Priority", "REPORTS_RECEIVED",
     "REPORTS_ROUTED", "ReportReceived", "ReportReceivedV1", "ReportRouted", "ReportRoutedV1", "TICKETS_EVENTS",
     "TicketActor", "TicketDispatched", "TicketDispatchedV1", "TicketRole", "TicketState", "TicketStatusChanged",
-    "TicketStatusChangedV1", "TicketStatusObserved", "TicketStatusObservedV1", "TICKETS_RECEIPTS", "department_topic", "suite_topics",
-    "from_kafka", "to_kafka",
+    "TicketStatusChangedV1", "TicketStatusObserved", "TicketStatusObservedV1", "TICKETS_RECEIPTS", "department_topic",
+    "from_kafka", "suite_topics", "to_kafka",
 ]

@@ -10,7 +10,6 @@ that was not lost after all changes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 MAX_DELAY_S = 600.0
@@ -31,23 +30,24 @@ class DownstreamProgress:
 
     - a later item (by creation time) was confirmed already: this one was overtaken, or
     - nothing was confirmed for ``quiet_after_s``, or ever since this process started: the downstream is idle, or
-      down (then a copy waits in the broker and costs nothing until it is back).
+      down (then the copy waits in the broker, and a copy of work that was not lost changes nothing).
 
+    Approximate on purpose: a copy sent again queues behind newer items, and it is judged by its creation time (it
+    may be sent once more, with the usual backoff); with several partitions one may run a little ahead of another.
     Process-local: each instance judges by the confirmations its own consumer applies."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
+    def __init__(self) -> None:
         self.newest_confirmed: datetime | None = None
         self.last_confirmation: float | None = None
 
     def confirmed(self, created_at: datetime) -> None:
         """The downstream confirmed an item created at ``created_at``."""
-        self.last_confirmation = self._clock()
+        self.last_confirmation = time.monotonic()
         if self.newest_confirmed is None or created_at > self.newest_confirmed:
             self.newest_confirmed = created_at
 
     def likely_lost(self, created_at: datetime, quiet_after_s: float) -> bool:
         """Whether an unconfirmed item created at ``created_at`` should be sent again now."""
-        if self.last_confirmation is None or self._clock() - self.last_confirmation >= quiet_after_s:
+        if self.last_confirmation is None or time.monotonic() - self.last_confirmation >= quiet_after_s:
             return True
         return self.newest_confirmed is not None and created_at < self.newest_confirmed
