@@ -9,8 +9,14 @@ that was not lost after all changes nothing.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import TypeVar
+
+log = logging.getLogger("linkage.redelivery")
+T = TypeVar("T")
 
 MAX_DELAY_S = 600.0
 
@@ -28,7 +34,8 @@ class DownstreamProgress:
     ~10 s behind in a 5-minute run at 100 reports/s, intake announced 4,347 reports again and POST -> department
     topic reached 14 s). Unconfirmed work is sent again only when it is likely lost:
 
-    - a later item (by creation time) was confirmed already: this one was overtaken, or
+    - an item created at the same time or later was confirmed already: this one was overtaken (or, for work sent
+      to several places at once, one place confirmed it and another did not), or
     - nothing was confirmed for ``quiet_after_s``, or ever since this process started: the downstream is idle, or
       down (then the copy waits in the broker, and a copy of work that was not lost changes nothing).
 
@@ -50,4 +57,13 @@ class DownstreamProgress:
         """Whether an unconfirmed item created at ``created_at`` should be sent again now."""
         if self.last_confirmation is None or time.monotonic() - self.last_confirmation >= quiet_after_s:
             return True
-        return self.newest_confirmed is not None and created_at < self.newest_confirmed
+        return self.newest_confirmed is not None and created_at <= self.newest_confirmed
+
+    def to_resend(self, due: Sequence[T], created_at: Callable[[T], datetime], quiet_after_s: float, *,
+                  downstream: str) -> list[T]:
+        """The ``due`` items that are likely lost; the others wait for a later sweep (logged, not each)."""
+        lost = [item for item in due if self.likely_lost(created_at(item), quiet_after_s)]
+        if len(lost) < len(due):
+            log.info("downstream still busy with earlier work; not sending again yet",
+                     extra={"downstream": downstream, "waiting": len(due) - len(lost)})
+        return lost

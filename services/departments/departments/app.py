@@ -8,6 +8,7 @@ from departments.db import LOCK_ID, MIGRATIONS, DeadLetter, OutboxMessage, Proce
 from departments.settings import DepartmentsSettings
 from departments.tickets.routes import router as tickets_router
 from shared.http import build_app, runtime_lifespan
+from shared.messaging.redelivery import DownstreamProgress
 from shared.registry import load_registry
 from shared.runtime import PeriodicTask, Runtime
 
@@ -27,11 +28,15 @@ def create_app(settings: DepartmentsSettings | None = None) -> FastAPI:
         registry = load_registry(settings.registry_file)
         served = app.state.served_departments = settings.served(registry)  # refuses an unknown department code
         sla = app.state.sla_policies = settings.sla_policies(registry)
+        # the consumer records intake's receipts; the sweeper asks it before announcing a ticket's state again
+        intake_progress = app.state.intake_progress = DownstreamProgress()
         return Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
                        processed_model=ProcessedEvent, dead_letter_model=DeadLetter, registry=registry,
                        topics=lambda reg: consumers.topics(reg, served),
-                       handler_factory=lambda _rt: consumers.make_handler(settings.redelivery_after_s, sla),
-                       sweeper=consumers.make_sweeper(settings.redelivery_after_s), prefetch=consumers.prefetch,
+                       handler_factory=lambda _rt: consumers.make_handler(settings.redelivery_after_s, sla,
+                                                                          intake_progress),
+                       sweeper=consumers.make_sweeper(settings.redelivery_after_s, intake_progress),
+                       prefetch=consumers.prefetch,
                        periodic=[PeriodicTask("escalation-scheduler", settings.escalation_interval_s,
                                               consumers.make_escalator(settings.redelivery_after_s, sla))])
 

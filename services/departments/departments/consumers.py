@@ -20,6 +20,7 @@ from shared.events import (
     TicketStatusObserved, department_topic,
 )
 from shared.messaging import Handler
+from shared.messaging.redelivery import DownstreamProgress
 from shared.registry import Registry
 
 
@@ -34,11 +35,13 @@ def topics(registry: Registry, serve: Sequence[str] | None = None) -> list[str]:
     return [department_topic(code) for code in served] + [TICKETS_RECEIPTS, *follow_others, REPORTS_FEEDBACK]
 
 
-def make_handler(redelivery_after_s: float, sla: SlaPolicies | None = None) -> Handler:
+def make_handler(redelivery_after_s: float, sla: SlaPolicies | None = None,
+                 intake_progress: DownstreamProgress | None = None) -> Handler:
     async def handle(session: AsyncSession, event: Event[Any]) -> None:
         """Open the dispatched ticket (once per report and department); count callers linked to an incident;
         record intake's receipts; keep the joint projection; apply releases and citizen feedback."""
-        service = TicketService(session, redelivery_after_s=redelivery_after_s, sla=sla)
+        service = TicketService(session, redelivery_after_s=redelivery_after_s, sla=sla,
+                                intake_progress=intake_progress)
         if isinstance(event, TicketDispatched):
             await service.open_from_dispatch(event)
         elif isinstance(event, (IncidentReportLinked, IncidentReportUnlinked)):
@@ -64,9 +67,11 @@ async def prefetch(session: AsyncSession, events: list[Event[Any]]) -> list[Any]
     return await TicketRepository(session).receipt_targets(ids)
 
 
-def make_sweeper(redelivery_after_s: float) -> Callable[[AsyncSession], Awaitable[int]]:
+def make_sweeper(redelivery_after_s: float, intake_progress: DownstreamProgress | None = None
+                 ) -> Callable[[AsyncSession], Awaitable[int]]:
     async def sweep(session: AsyncSession) -> int:
-        return await TicketService(session, redelivery_after_s=redelivery_after_s).reannounce_unconfirmed()
+        return await TicketService(session, redelivery_after_s=redelivery_after_s,
+                                   intake_progress=intake_progress).reannounce_unconfirmed()
 
     return sweep
 

@@ -13,6 +13,7 @@ from router.routing.classifier import Classifier, KeywordClassifier
 from router.routing.routes import router as routing_router
 from router.settings import RouterSettings
 from shared.http import build_app, runtime_lifespan
+from shared.messaging.redelivery import DownstreamProgress
 from shared.registry import Registry, load_registry
 from shared.runtime import Runtime
 
@@ -55,12 +56,16 @@ def create_app(settings: RouterSettings | None = None,
         # the classifier sees temporary departments as routable only when passed in `switched_on`, which the
         # router computes from the operators' switches (router.registry.service.PresenceService)
         classifier = app.state.classifier = make_classifier(switch_driven(registry))
+        # the consumer records tickets seen; the sweeper asks it before dispatching again
+        departments_progress = app.state.departments_progress = DownstreamProgress()
         return Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
                        processed_model=ProcessedEvent, dead_letter_model=DeadLetter, registry=registry,
                        topics=consumers.topics,
                        handler_factory=lambda _rt: consumers.make_handler(
-                           classifier, registry, settings.redelivery_after_s, settings.duplicate_policy),
-                       sweeper=consumers.make_sweeper(classifier, registry, settings.redelivery_after_s),
+                           classifier, registry, settings.redelivery_after_s, settings.duplicate_policy,
+                           departments_progress),
+                       sweeper=consumers.make_sweeper(classifier, registry, settings.redelivery_after_s,
+                                                      departments_progress),
                        prefetch=consumers.prefetch)
 
     return build_app(title="Linkage router", description=DESCRIPTION, version="1.0.0", lifespan=runtime_lifespan(runtime),

@@ -15,6 +15,7 @@ from shared.events import (
     REPORTS_RECEIVED, TICKETS_EVENTS, Event, ReportReceived, TicketAssistanceRequested, TicketStatusChanged,
 )
 from shared.messaging import Handler
+from shared.messaging.redelivery import DownstreamProgress
 from shared.registry import Registry
 
 
@@ -23,10 +24,11 @@ def topics(_registry: Registry) -> list[str]:
 
 
 def make_handler(classifier: Classifier, registry: Registry, redelivery_after_s: float,
-                 duplicates: DuplicatePolicy | None) -> Handler:
+                 duplicates: DuplicatePolicy | None, departments_progress: DownstreamProgress | None = None
+                 ) -> Handler:
     async def handle(session: AsyncSession, event: Event[Any]) -> None:
         service = RoutingService(session, classifier, registry, redelivery_after_s=redelivery_after_s,
-                                 duplicates=duplicates)
+                                 duplicates=duplicates, departments_progress=departments_progress)
         if isinstance(event, ReportReceived):
             await service.route_new_report(event)
         elif isinstance(event, TicketStatusChanged):
@@ -43,10 +45,10 @@ async def prefetch(session: AsyncSession, events: list[Event[Any]]) -> list[Any]
     return await RoutingRepository(session).load_many(ids)
 
 
-def make_sweeper(classifier: Classifier, registry: Registry, redelivery_after_s: float
-                 ) -> Callable[[AsyncSession], Awaitable[int]]:
+def make_sweeper(classifier: Classifier, registry: Registry, redelivery_after_s: float,
+                 departments_progress: DownstreamProgress | None = None) -> Callable[[AsyncSession], Awaitable[int]]:
     async def sweep(session: AsyncSession) -> int:
-        return await RoutingService(session, classifier, registry,
-                                    redelivery_after_s=redelivery_after_s).redispatch_unconfirmed()
+        return await RoutingService(session, classifier, registry, redelivery_after_s=redelivery_after_s,
+                                    departments_progress=departments_progress).redispatch_unconfirmed()
 
     return sweep

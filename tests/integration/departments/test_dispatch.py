@@ -125,3 +125,41 @@ async def test_events_of_other_types_are_ignored(service: Departments) -> None:
     response = await service.client.get("/v1/tickets", params={"report_id": "r-ignored"},
                                         headers=await service.auth("admin"))
     assert response.json()["items"] == []
+
+
+async def test_ticket_states_are_announced_again_only_when_intake_is_not_busy_with_earlier_ones(
+        service: Departments) -> None:
+    """Intake fell behind: it is not sent every unconfirmed ticket state again; a state it skipped past is, and
+    every unconfirmed one once it confirms nothing for the redelivery delay."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import update
+
+    from departments.tickets.models import Ticket
+    from shared.events import TicketStatusObserved, TicketStatusObservedV1
+
+    reports = []
+    for _ in range(3):
+        event = dispatch_event()
+        assert await service.deliver(event)
+        reports.append(event.data.report_id)
+    first, second, third = reports
+    ticket = await service.ticket_of(second, "water")
+    assert await service.deliver(TicketStatusObserved(  # intake's receipt for the second ticket: the first skipped
+        source="/linkage/intake", subject=second, data=TicketStatusObservedV1(
+            ticket_id=ticket["id"], report_id=second, department="water", sequence=1,
+            observed_at=datetime.now(timezone.utc))))
+    async with service.runtime.sessions() as s, s.begin():
+        await s.execute(update(Ticket).where(Ticket.report_id.in_(reports), Ticket.next_announce_at.is_not(None))
+                        .values(next_announce_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+
+    async def announced() -> list[int]:
+        return [len(await service.outbox_events(r, "ticket.status_changed.v1")) for r in reports]
+
+    assert await announced() == [1, 1, 1]  # each ticket's creation
+    await service.runtime.sweep_once()  # (the database may hold other tests' tickets: count this test's own)
+    assert await announced() == [2, 1, 1]
+    # no receipt for the redelivery delay
+    service.app.state.intake_progress.last_confirmation -= service.runtime.settings.redelivery_after_s + 1
+    await service.runtime.sweep_once()
+    assert await announced() == [2, 1, 2]

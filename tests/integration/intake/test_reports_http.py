@@ -306,7 +306,8 @@ async def test_reports_are_announced_again_only_when_the_router_is_not_busy_with
     assert await announcements() == {first: 2, second: 1, third: 1}
     assert await intake.runtime.sweep_once() == 0
     progress = intake.app.state.router_progress
-    progress.last_confirmation -= 10.5  # the router routed nothing for longer than the redelivery delay (10 s)
+    # the router routed nothing for longer than the redelivery delay
+    progress.last_confirmation -= intake.runtime.settings.redelivery_after_s + 1
     assert await intake.runtime.sweep_once() == 1
     assert await announcements() == {first: 2, second: 1, third: 2}
 

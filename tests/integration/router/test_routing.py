@@ -98,3 +98,25 @@ async def test_the_registry_is_listed_with_presence(router: Router) -> None:
     assert len(rows) == 21 and rows["heating"]["mode"] == "seasonal" and rows["heating"]["fallback"] == "housing"
     assert rows["water"]["topic"] == "dept.water" and rows["water"]["routable_now"] is True
     assert (await router.client.get("/v1/departments")).status_code == 401
+
+
+async def test_dispatches_are_sent_again_only_when_departments_are_not_busy_with_earlier_ones(router: Router) -> None:
+    """Departments that fell behind are not sent their backlog again; a dispatch they skipped past is, and every
+    unconfirmed one once they confirm nothing for the redelivery delay."""
+    texts = {"r-a": "我们小区3号楼门口的自来水管爆了，水一直往外冒", "r-b": "垃圾桶三天没人清理了，臭气熏天",
+             "r-c": "Caller states the street light outside 12 Elm Street has been out for a week"}
+    for report_id, text in texts.items():  # routed in this order
+        await router.deliver(received(report_id, text))
+    dispatched = {r: await router.dispatched(r) for r in texts}
+    assert all(dispatched.values())
+    await router.clear_outbox()
+    for department in dispatched["r-b"]:  # r-b's tickets opened: r-a was skipped past
+        await router.deliver(ticket_event("r-b", department, "new", "created", 1))
+    async with router.runtime.sessions() as s, s.begin():
+        await s.execute(update(Routing).values(next_redispatch_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+    assert await router.runtime.sweep_once() == len(dispatched["r-a"])
+    assert [k for k in texts if await router.outbox(k)] == ["r-a"]
+    # no ticket seen for the redelivery delay
+    router.app.state.departments_progress.last_confirmation -= router.runtime.settings.redelivery_after_s + 1
+    assert await router.runtime.sweep_once() == len(dispatched["r-c"])
+    assert [k for k in texts if await router.outbox(k)] == ["r-a", "r-c"]

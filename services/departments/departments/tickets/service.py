@@ -35,6 +35,7 @@ from shared.events import (
 from shared.identity import Principal
 from shared.logging import report_context
 from shared.messaging import Outbox
+from shared.messaging.redelivery import DownstreamProgress
 from shared.problems import Conflict, Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger("linkage.departments.tickets")
@@ -44,8 +45,9 @@ SOURCE = "/linkage/departments"
 
 class TicketService:
     def __init__(self, session: AsyncSession, *, redelivery_after_s: float = 10.0, sla: SlaPolicies | None = None,
-                 departments: frozenset[str] | None = None) -> None:
+                 departments: frozenset[str] | None = None, intake_progress: DownstreamProgress | None = None) -> None:
         self.session = session
+        self.intake_progress = intake_progress
         self.tickets = TicketRepository(session)
         self.redelivery_after_s = redelivery_after_s
         self.sla = sla or SlaPolicies({})
@@ -100,12 +102,17 @@ class TicketService:
         ticket = await self.tickets.get_for_receipt(event.data.ticket_id)
         if ticket is not None:
             ticket.observed(event.data.sequence)
+            if self.intake_progress is not None:
+                self.intake_progress.confirmed(ticket.updated_at)
 
     async def reannounce_unconfirmed(self, *, limit: int = 200) -> int:
         """Announce again the latest state of every ticket whose change intake has not confirmed in time (the
         broker may have lost the event). Intake ignores what it already has and answers with a receipt."""
         now = utcnow()
         due = await self.tickets.due_for_announcement(now, limit=limit)
+        if self.intake_progress is not None:  # not while intake works through earlier ticket changes
+            due = self.intake_progress.to_resend(due, lambda t: t.updated_at, self.redelivery_after_s,
+                                                 downstream="intake")
         for ticket in due:
             last = await self.tickets.last_state_change(ticket.id)
             if last is not None:

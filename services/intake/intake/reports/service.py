@@ -162,11 +162,8 @@ class ReportService:
         now = utcnow()
         due = await self.reports.due_for_announcement(now, limit=limit)
         if self.router_progress is not None:
-            lost = [r for r in due if self.router_progress.likely_lost(r.created_at, self.redelivery_after_s)]
-            if len(lost) < len(due):
-                log.info("router still busy with earlier reports; not announcing again yet",
-                         extra={"waiting": len(due) - len(lost)})
-            due = lost
+            due = self.router_progress.to_resend(due, lambda r: r.created_at, self.redelivery_after_s,
+                                                 downstream="router")
         for report in due:
             with report_context(report.id):
                 log.warning("report not routed in time; announcing it again", extra={"tries": report.announce_count})

@@ -25,7 +25,7 @@ from shared.events import (
 )
 from shared.identity import Principal
 from shared.messaging import Outbox, PermanentError
-from shared.messaging.redelivery import next_attempt
+from shared.messaging.redelivery import DownstreamProgress, next_attempt
 from shared.problems import Conflict, InvalidInput, NotFound
 from shared.registry import FALLBACK_DEPARTMENT, Registry
 
@@ -56,8 +56,10 @@ class NotLinked(Conflict):
 
 class RoutingService:
     def __init__(self, session: AsyncSession, classifier: Classifier, registry: Registry, *,
-                 redelivery_after_s: float = 10.0, duplicates: DuplicatePolicy | None = None) -> None:
+                 redelivery_after_s: float = 10.0, duplicates: DuplicatePolicy | None = None,
+                 departments_progress: DownstreamProgress | None = None) -> None:
         self.session = session
+        self.departments_progress = departments_progress
         self.classifier = classifier
         self.registry = registry
         self.redelivery_after_s = redelivery_after_s
@@ -280,7 +282,8 @@ class RoutingService:
         routing = await self.routings.get_for_update(data.report_id)
         if routing is None:
             raise PermanentError(f"ticket event for a report this router never routed: {data.report_id}")
-        routing.confirm(data.department)
+        if routing.confirm(data.department) and self.departments_progress is not None:
+            self.departments_progress.confirmed(routing.decided_at)
         routing.follow_ticket(data.department, data.to_state)
         if data.to_state == "transferred":
             await self._reroute_after_transfer(routing, event)
@@ -321,7 +324,11 @@ class RoutingService:
         ticket, but answer it with the ticket's current state, which confirms it."""
         now = utcnow()
         sent = 0
-        for routing in await self.routings.due_for_redispatch(now, limit=limit):
+        due = await self.routings.due_for_redispatch(now, limit=limit)
+        if self.departments_progress is not None:  # not while departments work through earlier dispatches
+            due = self.departments_progress.to_resend(due, lambda r: r.decided_at, self.redelivery_after_s,
+                                                      downstream="departments")
+        for routing in due:
             pending = routing.unconfirmed()
             for code in pending:
                 self._dispatch(routing, code, routing.attempt, now)
