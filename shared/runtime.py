@@ -81,7 +81,9 @@ class Runtime:
                 prefetch=self._prefetch)
             if self.settings.consumer_enabled:
                 self._tasks.append(asyncio.create_task(self.consumer.run(), name="event-consumer"))
-        if self._sweeper is not None:
+        if self._sweeper is not None and self.settings.consumer_enabled:
+            # the instances that consume also sweep (the database is shared): they see the confirmations that tell
+            # lost work from a receiver that is merely behind (DownstreamProgress); an HTTP-only one would not
             self._tasks.append(asyncio.create_task(self._sweep_forever(), name="redelivery-sweeper"))
         for task in self.periodic:
             self._tasks.append(asyncio.create_task(self._run_forever(task), name=task.name))

@@ -312,6 +312,26 @@ async def test_reports_are_announced_again_only_when_the_router_is_not_busy_with
     assert await announcements() == {first: 2, second: 1, third: 2}
 
 
+async def test_an_http_only_instance_leaves_the_redelivery_sweep_to_the_consuming_ones(
+        db_url: str, tmp_path: Path, broker: TansuBroker) -> None:
+    """Only a consuming instance sees the routings that tell a lost report from a router that is behind."""
+    auth_url = f"sqlite+aiosqlite:///{tmp_path}/identity.db"
+    store = IdentityStore(auth_url)
+    await store.migrate()
+    key = (await store.create_key(name="cc", role="call_centre")).secret
+    app = create_app(IntakeSettings(database_url=db_url, auth_database_url=auth_url, consumer_enabled=False,
+                                    kafka_bootstrap_servers=broker.bootstrap, redelivery_after_s=0.4))
+    try:
+        async with running_app(app) as client:
+            report_id = (await client.post("/v1/reports", json=VALID, headers=bearer(key))).json()["id"]
+            await asyncio.sleep(1.2)  # due after 0.4 s; a sweeper would look every 0.2 s
+            async with app.state.runtime.sessions() as s:
+                report = await s.get(Report, report_id)
+                assert report is not None and report.announce_count == 1
+    finally:
+        await store.close()
+
+
 async def test_a_batch_with_a_bad_event_handles_the_good_ones_and_dead_letters_the_bad(intake: Intake) -> None:
     from intake.db import DeadLetter
     good_id = (await intake.post(VALID)).json()["id"]
