@@ -36,14 +36,16 @@ class DownstreamProgress:
 
     - an item created at the same time or later was confirmed already: this one was overtaken (or, for work sent
       to several places at once, one place confirmed it and another did not), or
-    - nothing was confirmed for ``quiet_after_s``, or ever since this process started: the downstream is idle, or
-      down (then the copy waits in the broker, and a copy of work that was not lost changes nothing).
+    - nothing was confirmed for ``quiet_after_s`` (the redelivery delay), or ever since this process started:
+      the downstream is idle, or down (then the copy waits in the broker, and a copy of work that was not lost
+      changes nothing).
 
     Approximate on purpose: a copy sent again queues behind newer items, and it is judged by its creation time (it
     may be sent once more, with the usual backoff); with several partitions one may run a little ahead of another.
     Process-local: each instance judges by the confirmations its own consumer applies."""
 
-    def __init__(self) -> None:
+    def __init__(self, quiet_after_s: float) -> None:
+        self.quiet_after_s = quiet_after_s
         self.newest_confirmed: datetime | None = None
         self.last_confirmation: float | None = None
 
@@ -53,16 +55,15 @@ class DownstreamProgress:
         if self.newest_confirmed is None or created_at > self.newest_confirmed:
             self.newest_confirmed = created_at
 
-    def likely_lost(self, created_at: datetime, quiet_after_s: float) -> bool:
+    def likely_lost(self, created_at: datetime) -> bool:
         """Whether an unconfirmed item created at ``created_at`` should be sent again now."""
-        if self.last_confirmation is None or time.monotonic() - self.last_confirmation >= quiet_after_s:
+        if self.last_confirmation is None or time.monotonic() - self.last_confirmation >= self.quiet_after_s:
             return True
         return self.newest_confirmed is not None and created_at <= self.newest_confirmed
 
-    def to_resend(self, due: Sequence[T], created_at: Callable[[T], datetime], quiet_after_s: float, *,
-                  downstream: str) -> list[T]:
+    def to_resend(self, due: Sequence[T], created_at: Callable[[T], datetime], *, downstream: str) -> list[T]:
         """The ``due`` items that are likely lost; the others wait for a later sweep (logged, not each)."""
-        lost = [item for item in due if self.likely_lost(created_at(item), quiet_after_s)]
+        lost = [item for item in due if self.likely_lost(created_at(item))]
         if len(lost) < len(due):
             log.info("downstream still busy with earlier work; not sending again yet",
                      extra={"downstream": downstream, "waiting": len(due) - len(lost)})

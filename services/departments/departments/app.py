@@ -29,7 +29,7 @@ def create_app(settings: DepartmentsSettings | None = None) -> FastAPI:
         served = app.state.served_departments = settings.served(registry)  # refuses an unknown department code
         sla = app.state.sla_policies = settings.sla_policies(registry)
         # the consumer records intake's receipts; the sweeper asks it before announcing a ticket's state again
-        intake_progress = app.state.intake_progress = DownstreamProgress()
+        intake_progress = app.state.intake_progress = DownstreamProgress(settings.redelivery_after_s)
         return Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
                        processed_model=ProcessedEvent, dead_letter_model=DeadLetter, registry=registry,
                        topics=lambda reg: consumers.topics(reg, served),

@@ -26,7 +26,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
     def runtime(app: FastAPI) -> Runtime:
         # the consumer records routings; the sweeper asks it before announcing a report again
-        router_progress = app.state.router_progress = DownstreamProgress()
+        router_progress = app.state.router_progress = DownstreamProgress(settings.redelivery_after_s)
         return Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
                        processed_model=ProcessedEvent, dead_letter_model=DeadLetter, topics=consumers.topics,
                        handler_factory=lambda _rt: consumers.make_handler(router_progress),

@@ -57,7 +57,7 @@ def create_app(settings: RouterSettings | None = None,
         # router computes from the operators' switches (router.registry.service.PresenceService)
         classifier = app.state.classifier = make_classifier(switch_driven(registry))
         # the consumer records tickets seen; the sweeper asks it before dispatching again
-        departments_progress = app.state.departments_progress = DownstreamProgress()
+        departments_progress = app.state.departments_progress = DownstreamProgress(settings.redelivery_after_s)
         return Runtime(settings, migrations=MIGRATIONS, lock_id=LOCK_ID, outbox_model=OutboxMessage,
                        processed_model=ProcessedEvent, dead_letter_model=DeadLetter, registry=registry,
                        topics=consumers.topics,

@@ -111,8 +111,7 @@ class TicketService:
         now = utcnow()
         due = await self.tickets.due_for_announcement(now, limit=limit)
         if self.intake_progress is not None:  # not while intake works through earlier ticket changes
-            due = self.intake_progress.to_resend(due, lambda t: t.updated_at, self.redelivery_after_s,
-                                                 downstream="intake")
+            due = self.intake_progress.to_resend(due, lambda t: t.updated_at, downstream="intake")
         for ticket in due:
             last = await self.tickets.last_state_change(ticket.id)
             if last is not None:

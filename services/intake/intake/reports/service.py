@@ -162,8 +162,7 @@ class ReportService:
         now = utcnow()
         due = await self.reports.due_for_announcement(now, limit=limit)
         if self.router_progress is not None:
-            due = self.router_progress.to_resend(due, lambda r: r.created_at, self.redelivery_after_s,
-                                                 downstream="router")
+            due = self.router_progress.to_resend(due, lambda r: r.created_at, downstream="router")
         for report in due:
             with report_context(report.id):
                 log.warning("report not routed in time; announcing it again", extra={"tries": report.announce_count})

@@ -326,8 +326,7 @@ class RoutingService:
         sent = 0
         due = await self.routings.due_for_redispatch(now, limit=limit)
         if self.departments_progress is not None:  # not while departments work through earlier dispatches
-            due = self.departments_progress.to_resend(due, lambda r: r.decided_at, self.redelivery_after_s,
-                                                      downstream="departments")
+            due = self.departments_progress.to_resend(due, lambda r: r.decided_at, downstream="departments")
         for routing in due:
             pending = routing.unconfirmed()
             for code in pending:
