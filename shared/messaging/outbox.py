@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -80,6 +81,7 @@ class OutboxRelay(Generic[M]):
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        last_publish = -math.inf  # of a non-empty batch
         backoff = 0.2
         while True:
             try:
@@ -88,9 +90,11 @@ class OutboxRelay(Generic[M]):
                     await self._producer.start()
                     self._started = True
                     log.info("outbox relay connected to the broker")
+                rounds = self.publishes
                 while await self.publish_batch() >= self._batch_size:  # a full batch: more may be waiting
                     pass
-                last_publish = loop.time()
+                if self.publishes != rounds:
+                    last_publish = loop.time()
                 backoff = 0.2
                 try:  # not asyncio.wait_for: on 3.11 it can swallow a cancellation that races a wake-up
                     async with asyncio.timeout(self._poll_interval):

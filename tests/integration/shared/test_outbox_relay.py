@@ -4,6 +4,7 @@ interval (every row, in few produce rounds); after a quiet spell a commit goes o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
@@ -50,9 +51,20 @@ async def _until(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-u
             await asyncio.sleep(0.01)
 
 
-def _relay(sessions: async_sessionmaker[AsyncSession], broker: TansuBroker, linger: float) -> OutboxRelay[Message]:
-    return OutboxRelay(sessions, Message, lambda: AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=2),
-                       poll_interval=5.0, linger=linger)
+@contextlib.asynccontextmanager
+async def running_relay(sessions: async_sessionmaker[AsyncSession], broker: TansuBroker, linger: float
+                        ) -> AsyncIterator[OutboxRelay[Message]]:
+    """A relay publishing to the test broker, connected and running until the block ends."""
+    relay = OutboxRelay(sessions, Message, lambda: AIOKafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=2),
+                        poll_interval=5.0, linger=linger)
+    task = asyncio.create_task(relay.run())
+    try:
+        await _until(lambda: relay.connected)
+        yield relay
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await relay.stop()
 
 
 async def _received(broker: TansuBroker, topic: str, count: int) -> set[str]:
@@ -72,10 +84,7 @@ async def _received(broker: TansuBroker, topic: str, count: int) -> set[str]:
 async def test_a_stream_of_commits_goes_out_once_per_linger_interval(
         sessions: async_sessionmaker[AsyncSession], broker: TansuBroker) -> None:
     topic = f"relay-burst-{uuid.uuid4().hex[:8]}"
-    relay = _relay(sessions, broker, linger=0.25)
-    task = asyncio.create_task(relay.run())
-    try:
-        await _until(lambda: relay.connected)
+    async with running_relay(sessions, broker, linger=0.25) as relay:
         sent = []
         for _ in range(40):  # 40 commits, 10 ms apart: about 0.5 s
             sent.append(await _commit_one(sessions, topic, relay))
@@ -83,28 +92,17 @@ async def test_a_stream_of_commits_goes_out_once_per_linger_interval(
         await _until(lambda: relay.published == 40)
         # one publish per 0.25 s of the burst (plus the first at once and the last), not one per commit
         assert relay.publishes <= 5, relay.publishes
-        assert await _received(broker, topic, 40) == set(sent)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await relay.stop()
+    assert await _received(broker, topic, 40) == set(sent)
 
 
 async def test_after_a_quiet_spell_a_commit_is_published_at_once(
         sessions: async_sessionmaker[AsyncSession], broker: TansuBroker) -> None:
     topic = f"relay-quiet-{uuid.uuid4().hex[:8]}"
-    relay = _relay(sessions, broker, linger=1.0)
-    task = asyncio.create_task(relay.run())
-    try:
-        await _until(lambda: relay.connected)
-        await asyncio.sleep(1.2)  # longer than the linger since the relay's last (empty) round
+    async with running_relay(sessions, broker, linger=1.0) as relay:
+        await asyncio.sleep(0.2)  # connected and idle (its polls find nothing: they do not count as publishes)
         loop = asyncio.get_running_loop()
         started = loop.time()
         sent = await _commit_one(sessions, topic, relay)
         await _until(lambda: relay.published == 1)
         assert loop.time() - started < 0.5  # not held back for the linger
-        assert await _received(broker, topic, 1) == {sent}
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await relay.stop()
+    assert await _received(broker, topic, 1) == {sent}
