@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from departments.tickets.clocks import SlaPolicies
@@ -18,7 +18,8 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 class DepartmentsSettings(ServiceSettings):
     """Departments' settings: ``LINKAGE_DEPARTMENTS_DATABASE_URL``, ``LINKAGE_DEPARTMENTS_HOST``,
     ``LINKAGE_DEPARTMENTS_PORT``, ``LINKAGE_DEPARTMENTS_SERVE``, ``LINKAGE_DEPARTMENTS_ESCALATION_INTERVAL_S``,
-    ``LINKAGE_DEPARTMENTS_ESCALATION_LEVEL2_AFTER_S`` plus the common ``LINKAGE_*`` ones."""
+    ``LINKAGE_DEPARTMENTS_ESCALATION_LEVEL2_AFTER_S``, ``LINKAGE_DEPARTMENTS_KAFKA_FETCH_MAX_WAIT_MS`` (else the
+    common one; 500 by default) plus the common ``LINKAGE_*`` ones."""
 
     model_config = SettingsConfigDict(env_prefix="LINKAGE_DEPARTMENTS_", extra="ignore", populate_by_name=True)
 
@@ -29,6 +30,14 @@ class DepartmentsSettings(ServiceSettings):
         "all", description="Departments whose `dept.<code>` topics this instance consumes: `all`, or department "
                            "codes separated by commas (each must be in the registry).",
         examples=["all", "water,power,gas"])
+    kafka_fetch_max_wait_ms: int = Field(
+        500, ge=1, le=1000,
+        validation_alias=AliasChoices("LINKAGE_DEPARTMENTS_KAFKA_FETCH_MAX_WAIT_MS", "LINKAGE_KAFKA_FETCH_MAX_WAIT_MS"),
+        description="Upper bound on a consumer fetch, longer here than elsewhere (100 ms): the `dept.*` topics hold "
+                    "most of the broker's record batches (every routing touches several), and Tansu's memory store "
+                    "scans a partition's batches on every fetch that returns data, so this consumer's fetch rate "
+                    "is what Tansu's cost grows with. A ticket half a second later is nothing to department staff; "
+                    "the department topic itself gets the dispatch as before.")
     escalation_interval_s: float = Field(
         5.0, gt=0, le=3600, description="How often the escalation scheduler looks for tickets past a due time "
                                         "(not scaled by LINKAGE_SLA_SCALE).")

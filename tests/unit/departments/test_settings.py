@@ -62,3 +62,16 @@ def test_the_sla_scale_defaults_to_one_and_must_be_positive(monkeypatch: pytest.
         monkeypatch.setenv("LINKAGE_SLA_SCALE", bad)
         with pytest.raises(ValidationError):
             DepartmentsSettings()
+
+
+def test_the_fetch_wait_is_the_departments_own_then_the_common_one_then_500(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LINKAGE_DEPARTMENTS_KAFKA_FETCH_MAX_WAIT_MS", "LINKAGE_KAFKA_FETCH_MAX_WAIT_MS"):
+        monkeypatch.delenv(name, raising=False)
+    assert DepartmentsSettings().kafka_fetch_max_wait_ms == 500
+    monkeypatch.setenv("LINKAGE_KAFKA_FETCH_MAX_WAIT_MS", "20")  # e.g. the e2e tests set it for every service
+    assert DepartmentsSettings().kafka_fetch_max_wait_ms == 20
+    monkeypatch.setenv("LINKAGE_DEPARTMENTS_KAFKA_FETCH_MAX_WAIT_MS", "300")
+    assert DepartmentsSettings().kafka_fetch_max_wait_ms == 300
+    monkeypatch.setenv("LINKAGE_DEPARTMENTS_KAFKA_FETCH_MAX_WAIT_MS", "0")
+    with pytest.raises(ValidationError):
+        DepartmentsSettings()
