@@ -374,7 +374,7 @@ async def run_phase(args: argparse.Namespace, http: Any, factory: common.ReportF
             dups[kind] += n
     # not lost: reports the router holds for centre staff (triage: nothing, or only police, is dispatched while they
     # wait) and other callers' reports of an incident already ticketed (linked: no tickets of their own, by design)
-    held = await held_by_design(http, list(dict.fromkeys(lost_topic + lost_ticket))[:2000])
+    held = await held_by_design(http, list(dict.fromkeys(lost_topic + lost_ticket)))  # all of them, however many
     lost_topic = [r for r in lost_topic if r not in held]
     lost_ticket = [r for r in lost_ticket if r not in held]
     lost_status = await status_of(http, list(dict.fromkeys(lost_topic + lost_ticket))[:args.lost_lookups])
