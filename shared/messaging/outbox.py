@@ -70,6 +70,7 @@ class OutboxRelay(Generic[M]):
         self._started = False
         self.published = 0  # events
         self.publishes = 0  # non-empty batches (one produce round each)
+        self._last_publish = -math.inf  # loop time of the last non-empty batch
 
     @property
     def connected(self) -> bool:
@@ -81,7 +82,6 @@ class OutboxRelay(Generic[M]):
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
-        last_publish = -math.inf  # of a non-empty batch
         backoff = 0.2
         while True:
             try:
@@ -90,11 +90,8 @@ class OutboxRelay(Generic[M]):
                     await self._producer.start()
                     self._started = True
                     log.info("outbox relay connected to the broker")
-                rounds = self.publishes
                 while await self.publish_batch() >= self._batch_size:  # a full batch: more may be waiting
                     pass
-                if self.publishes != rounds:
-                    last_publish = loop.time()
                 backoff = 0.2
                 try:  # not asyncio.wait_for: on 3.11 it can swallow a cancellation that races a wake-up
                     async with asyncio.timeout(self._poll_interval):
@@ -107,7 +104,7 @@ class OutboxRelay(Generic[M]):
                     # publish (a read, a produce request, a delete) per interval instead of one per commit, and
                     # fewer, larger record batches on every topic, which the broker, too, stores and scans (at
                     # 100 reports/s, 5 ms after each wake-up still meant about one batch per report).
-                    wait = self._linger - (loop.time() - last_publish)
+                    wait = self._linger - (loop.time() - self._last_publish)
                     if wait > 0:
                         await asyncio.sleep(wait)
                 self._wake.clear()
@@ -150,8 +147,10 @@ class OutboxRelay(Generic[M]):
                         raise
                     async with session.begin():
                         await session.execute(delete(self._model).where(self._model.id.in_([r.id for r in rows])))
-        self.published += len(rows)
-        self.publishes += bool(rows)
+        if rows:
+            self.published += len(rows)
+            self.publishes += 1
+            self._last_publish = asyncio.get_running_loop().time()
         return len(rows)
 
     async def _send(self, rows: list[M]) -> None:
