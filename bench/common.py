@@ -192,8 +192,25 @@ class ServiceMonitor:
         self.t0 = time.monotonic()
         self.start = service_memory(self.run_dir, self.services)
         self.cpu0 = {svc: tree_cpu_seconds(m["pid"]) for svc, m in self.start.items() if m}
+        self.host0 = host_cpu_ticks()
+        self.loaded: tuple[float, dict[str, float | None], tuple[int, int] | None] | None = None
         self.peak: dict[str, float] = {}
         self._fold(self.start)
+
+    def mark_loaded(self) -> None:
+        """End of the loaded part of the window (posting ended): ``report()`` also gives the CPU used until here
+        (``cpu_pct_loaded``), which the quiet time after it (settling) does not dilute, and the host's."""
+        cpu = {svc: tree_cpu_seconds(m["pid"]) for svc, m in self.start.items() if m}
+        self.loaded = (time.monotonic(), cpu, host_cpu_ticks())
+
+    def host(self) -> dict[str, Any]:
+        """The whole machine over the loaded part of the window (or all of it): its CPU count and how busy its
+        CPUs were, in % of all of them (near 100: saturated, latencies are then the machine's, not the suite's)."""
+        end = self.loaded[2] if self.loaded else host_cpu_ticks()
+        busy = None
+        if self.host0 and end and end[1] > self.host0[1]:
+            busy = round(100 * (end[0] - self.host0[0]) / (end[1] - self.host0[1]), 1)
+        return {"cpus": os.cpu_count(), "busy_pct_loaded": busy}
 
     def _fold(self, snap: dict[str, Any]) -> None:
         for svc, m in snap.items():
@@ -224,12 +241,29 @@ class ServiceMonitor:
                 "end_mb": e and e.get("tree_rss_mb", e["rss_mb"]),
                 "peak_sampled_mb": self.peak.get(svc),
                 "hwm_mb": e and e["hwm_mb"],
-                "cpu_pct": round(100 * (c1 - c0) / wall, 1) if same and c0 is not None and c1 is not None
-                and wall > 0 else None,
+                "cpu_pct": _pct(c0, c1, wall) if same else None,
             }
+            if self.loaded is not None:
+                at, cpu = self.loaded[0], self.loaded[1].get(svc)
+                out[svc]["cpu_pct_loaded"] = _pct(c0, cpu, at - self.t0) if same else None
             if s and e and not same:
                 out[svc]["restarted"] = True
         return out
+
+
+def _pct(cpu0: float | None, cpu1: float | None, wall: float) -> float | None:
+    return round(100 * (cpu1 - cpu0) / wall, 1) if cpu0 is not None and cpu1 is not None and wall > 0 else None
+
+
+def host_cpu_ticks() -> tuple[int, int] | None:
+    """(busy, total) clock ticks of all CPUs since boot, from /proc/stat (idle and iowait count as not busy)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            ticks = [int(x) for x in f.readline().split()[1:9]]  # user nice system idle iowait irq softirq steal
+    except (OSError, ValueError):
+        return None
+    total = sum(ticks)
+    return total - ticks[3] - ticks[4], total
 
 
 def cpu_seconds(pid: int) -> float | None:

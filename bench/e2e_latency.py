@@ -349,6 +349,7 @@ async def run_phase(args: argparse.Namespace, http: Any, factory: common.ReportF
 
     sampler = asyncio.create_task(sample())
     ph = await post_open_loop(http, factory, rate, duration, ledger)
+    monitor.mark_loaded()
     acc = ph.accepted
     backlog_topic = sum(1 for r in acc if r not in ledger.topic_at)
     backlog_ticket = sum(1 for r in acc if r not in ledger.ticket_at) if want_ticket else None
@@ -408,6 +409,7 @@ async def run_phase(args: argparse.Namespace, http: Any, factory: common.ReportF
         "duplicate_tickets": sum(len(ids) - 1 for ids in ticketed.values()) if want_ticket else None,
         "departments": dict(sorted(Counter(d for _, d in dispatched).items())),
         "services": services,
+        "host": monitor.host(),
         "client": {
             "schedule_lag_ms": {"p99": common.ms(common.percentile(ph.sched_lag, 99)),
                                 "max": common.ms(max(ph.sched_lag, default=0.0))},

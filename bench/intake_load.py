@@ -152,6 +152,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             for svc, m in services.items()
         },
         "service_cpu_pct": {svc: m["cpu_pct"] if m else None for svc, m in services.items()},
+        "host_busy_pct": monitor.host()["busy_pct_loaded"],
         "client": {
             "http_client": args.http_client,
             "processes": len(shares),
