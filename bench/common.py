@@ -191,22 +191,27 @@ class ServiceMonitor:
         """Start a new window (find-max uses one per step)."""
         self.t0 = time.monotonic()
         self.start = service_memory(self.run_dir, self.services)
-        self.cpu0 = {svc: tree_cpu_seconds(m["pid"]) for svc, m in self.start.items() if m}
+        self.cpu0 = self._cpu_now()
         self.host0 = host_cpu_ticks()
-        self.loaded: tuple[float, dict[str, float | None], tuple[int, int] | None] | None = None
+        self.loaded_at: float | None = None  # set by mark_loaded(), with the CPU figures at that moment
+        self.cpu_loaded: dict[str, float | None] = {}
+        self.host_loaded: tuple[int, int] | None = None
         self.peak: dict[str, float] = {}
         self._fold(self.start)
 
+    def _cpu_now(self) -> dict[str, float | None]:
+        return {svc: tree_cpu_seconds(m["pid"]) for svc, m in self.start.items() if m}
+
     def mark_loaded(self) -> None:
         """End of the loaded part of the window (posting ended): ``report()`` also gives the CPU used until here
-        (``cpu_pct_loaded``), which the quiet time after it (settling) does not dilute, and the host's."""
-        cpu = {svc: tree_cpu_seconds(m["pid"]) for svc, m in self.start.items() if m}
-        self.loaded = (time.monotonic(), cpu, host_cpu_ticks())
+        (``cpu_pct_loaded``), which the quiet time after it (settling) does not dilute, and ``host()`` the
+        machine's."""
+        self.loaded_at, self.cpu_loaded, self.host_loaded = time.monotonic(), self._cpu_now(), host_cpu_ticks()
 
     def host(self) -> dict[str, Any]:
         """The whole machine over the loaded part of the window (or all of it): its CPU count and how busy its
         CPUs were, in % of all of them (near 100: saturated, latencies are then the machine's, not the suite's)."""
-        end = self.loaded[2] if self.loaded else host_cpu_ticks()
+        end = self.host_loaded if self.loaded_at is not None else host_cpu_ticks()
         busy = None
         if self.host0 and end and end[1] > self.host0[1]:
             busy = round(100 * (end[0] - self.host0[0]) / (end[1] - self.host0[1]), 1)
@@ -243,9 +248,9 @@ class ServiceMonitor:
                 "hwm_mb": e and e["hwm_mb"],
                 "cpu_pct": _pct(c0, c1, wall) if same else None,
             }
-            if self.loaded is not None:
-                at, cpu = self.loaded[0], self.loaded[1].get(svc)
-                out[svc]["cpu_pct_loaded"] = _pct(c0, cpu, at - self.t0) if same else None
+            if self.loaded_at is not None:
+                out[svc]["cpu_pct_loaded"] = _pct(c0, self.cpu_loaded.get(svc), self.loaded_at - self.t0) if same \
+                    else None
             if s and e and not same:
                 out[svc]["restarted"] = True
         return out
