@@ -24,8 +24,8 @@ test: install
 bench: install  # against a running suite (`make run` in another terminal)
 	@$(BIN)/python bench/e2e_latency.py --rate 100 --duration 60
 
-# The routing engine's model: retrain after changing services/router/training/data/ or the bundled registry, and
-# commit router/engine/model/ (a unit test checks the artifact's data hash). One thread: deterministic and frugal.
+# The routing engine's model: retrain after changing services/router/training/data/ or the registry's department
+# terms, and commit router/engine/model/ (a unit test checks the artifact's data hash). One thread: deterministic and frugal.
 train: install
 	@OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m router.engine.train
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,9 +165,29 @@ def test_training_is_deterministic() -> None:
 
 def test_committed_artifact_was_trained_on_the_current_data() -> None:
     meta = json.loads(DEFAULT_MODEL_FILE.with_suffix(".json").read_text(encoding="utf-8"))
-    assert meta["data_hash"] == training.data_hash(), "training data or registry changed: run `make train`"
+    assert meta["data_hash"] == training.data_hash(), "training data or department terms changed: run `make train`"
     model = LinearModel.load()
     assert model.weights.shape == (len(model.vocab_list), 2 * len(model.departments) + len(model.priorities))
+
+
+def test_data_hash_covers_the_department_terms_but_not_the_operators_rules(tmp_path: Path) -> None:
+    bundled = training.DEFAULT_REGISTRY_FILE.read_text(encoding="utf-8")
+    rules = ('"自残", "自伤"', '"end his life", "end her life"')  # a P1 trigger, a joint rule's terms
+    term = '"burst water pipe", "burst main"'  # water's terms
+    assert all(bundled.count(text) == 1 for text in (*rules, term))
+
+    def hash_of(text: str) -> str:
+        path = tmp_path / "departments.toml"
+        path.write_text(text, encoding="utf-8")
+        return training.data_hash(registry_file=path)
+
+    assert hash_of(bundled) == training.data_hash()
+    for rule in rules:  # the operators' rules: no retraining needed
+        assert hash_of(bundled.replace(rule, rule.split(",")[0])) == training.data_hash()
+    # with rule features, every rule is training input
+    assert training.data_hash(params=replace(training.Params(), rule_features=1.0)) != training.data_hash()
+    # a department's term is a training example
+    assert hash_of(bundled.replace(term, term.split(",")[0])) != training.data_hash()
 
 
 def test_router_builds_the_engine_by_default_and_the_rules_alone_on_request() -> None:

@@ -6,8 +6,9 @@ Reads every ``*.jsonl`` file in ``services/router/training/data/`` (one report a
 
 Deterministic: the data files are read in name order, augmentation uses a random generator seeded per report id,
 and the solver (L-BFGS on a fixed matrix) has no randomness, so the same data gives the same weights. The
-artifact's metadata records the SHA-256 of the data files and of the bundled registry (whose terms are training
-examples too); a unit test fails when they no longer match, so nobody forgets to retrain.
+artifact's metadata records the SHA-256 of the data files and of the bundled registry's department terms (training
+examples too; its priority triggers and joint rules are not, so operators edit those without retraining); a unit
+test fails when they no longer match, so nobody forgets to retrain.
 
 What goes in:
 
@@ -121,10 +122,18 @@ def load_rows(data_dir: Path = DATA_DIR, registry: Registry | None = None,
     return rows
 
 
-def data_hash(data_dir: Path = DATA_DIR, registry_file: Path = DEFAULT_REGISTRY_FILE) -> str:
+def data_hash(data_dir: Path = DATA_DIR, registry_file: Path = DEFAULT_REGISTRY_FILE,
+              params: Params = Params()) -> str:
+    """SHA-256 of what training reads: the data files and, of the registry, the department codes and terms (each
+    term is a training example). Priority triggers and joint rules train nothing (unless ``params.rule_features``
+    is set, then the whole registry counts), so operators edit them without retraining."""
     digest = hashlib.sha256()
-    for path in [*sorted(data_dir.glob("*.jsonl")), registry_file]:
+    for path in sorted(data_dir.glob("*.jsonl")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    terms = [[department.code, *department.keywords] for department in load_registry(registry_file)]
+    digest.update(json.dumps(terms, ensure_ascii=False).encode())
+    if params.rule_features:
+        digest.update(registry_file.read_bytes())
     return digest.hexdigest()
 
 
