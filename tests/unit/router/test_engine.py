@@ -68,6 +68,19 @@ def test_joint_handling(engine: RoutingEngine, text: str, lead: str, assisting: 
     assert assisting <= set(decision.assisting), decision.explanation
 
 
+@pytest.mark.parametrize("text", [
+    "Come quick, my brother has cut his wrists in the bathroom, there's so much blood",
+    "Our lodger hanged himself in the garage, we've cut him down, he's not moving",
+    "我爸刚才说他不想活了，把自己锁在房间里，我闻到有烧炭的味道",
+    "隔壁阿姨跟老公吵架以后喝了农药，现在在地上打滚",
+    "我朋友傳訊息說佢喺屋企燒炭，點算",
+])
+def test_self_harm_is_p1_for_police_and_ems(engine: RoutingEngine, text: str) -> None:
+    decision = classify(engine, text)
+    assert decision.priority == "P1", decision.explanation
+    assert decision.police and "ems" in decision.departments, decision.explanation
+
+
 @pytest.mark.parametrize(("text", "lead"), [
     ("Our bins on Ashgrove Road were skipped again this week. Maybe someone stole the lids, they are gone too, "
      "but mainly we need the rubbish collected", "sanitation"),
