@@ -68,6 +68,15 @@ def test_default_priority_and_joint_rules_are_loaded(registry: Registry) -> None
         ("police", ("ems",)), ("gas", ("fire",)), ("ems", ("civil_affairs",)), ("ems", ("market_regulation",))}
 
 
+def test_kubernetes_configmap_carries_the_bundled_registry() -> None:
+    """deploy/kubernetes/configmap.yaml ships a copy of the registry; `deploy/validate.sh --sync-registry` renews it."""
+    manifest = (DEFAULT_REGISTRY_FILE.parents[2] / "deploy" / "kubernetes" / "configmap.yaml").read_text("utf-8")
+    block = manifest.split("  departments.toml: |\n", 1)[1]
+    copy = "\n".join(line.removeprefix("    ") for line in block.rstrip("\n").split("\n"))
+    assert copy == DEFAULT_REGISTRY_FILE.read_text(encoding="utf-8").rstrip("\n"), (
+        "stale registry in the ConfigMap: run `deploy/validate.sh --sync-registry`")
+
+
 def test_heating_is_seasonal_over_new_year_with_housing_as_fallback(registry: Registry) -> None:
     heating = registry.get("heating")
     assert (heating.mode, heating.season, heating.fallback) == ("seasonal", ("11-01", "03-31"), "housing")
