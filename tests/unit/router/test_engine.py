@@ -43,6 +43,8 @@ def classify(engine: RoutingEngine, text: str, **kwargs: object) -> RoutingDecis
     "There is a man waving a gun outside the corner shop on Hill Road",
     "Flames are coming out of the roof of the warehouse next to us",
     "strong smell of gas on our landing, think its a gas leak",
+    "My son swallowed a button battery about twenty minutes ago",
+    "我女儿吃了虾以后过敏性休克了，脸都肿了",
 ])
 def test_p1_triggers_are_unmissable_in_every_script(engine: RoutingEngine, text: str) -> None:
     decision = classify(engine, text)
@@ -61,24 +63,16 @@ def test_p1_triggers_are_unmissable_in_every_script(engine: RoutingEngine, text:
     ("Six of us have been throwing up since lunch at the noodle restaurant on King Street, food poisoning", "ems",
      {"market_regulation"}),
     ("公司旁边那家快餐店，我们好几个同事吃完都食物中毒了，上吐下泻", "ems", {"market_regulation"}),
+    ("Come quick, my brother has cut his wrists in the bathroom, there's so much blood", "police", {"ems"}),
+    ("Our lodger hanged himself in the garage, we've cut him down, he's not moving", "police", {"ems"}),
+    ("我爸刚才说他不想活了，把自己锁在房间里，我闻到有烧炭的味道", "police", {"ems"}),
+    ("隔壁阿姨跟老公吵架以后喝了农药，现在在地上打滚", "police", {"ems"}),
+    ("我朋友傳訊息說佢喺屋企燒炭，點算", "police", {"ems"}),
 ])
 def test_joint_handling(engine: RoutingEngine, text: str, lead: str, assisting: set[str]) -> None:
     decision = classify(engine, text)
     assert decision.lead == lead, decision.explanation
     assert assisting <= set(decision.assisting), decision.explanation
-
-
-@pytest.mark.parametrize("text", [
-    "Come quick, my brother has cut his wrists in the bathroom, there's so much blood",
-    "Our lodger hanged himself in the garage, we've cut him down, he's not moving",
-    "我爸刚才说他不想活了，把自己锁在房间里，我闻到有烧炭的味道",
-    "隔壁阿姨跟老公吵架以后喝了农药，现在在地上打滚",
-    "我朋友傳訊息說佢喺屋企燒炭，點算",
-])
-def test_self_harm_is_p1_for_police_and_ems(engine: RoutingEngine, text: str) -> None:
-    decision = classify(engine, text)
-    assert decision.priority == "P1", decision.explanation
-    assert decision.police and "ems" in decision.departments, decision.explanation
 
 
 @pytest.mark.parametrize(("text", "lead"), [
