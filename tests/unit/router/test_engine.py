@@ -81,6 +81,8 @@ def test_joint_handling(engine: RoutingEngine, text: str, lead: str, assisting: 
     ("I called the police last year about something else and they were very kind; today I'm ringing because the "
      "street light outside number 9 has been dark for a week", "power"),
     ("去年我报过警，那是另一回事。今天打电话是因为我们小区的垃圾已经三天没人清运了，臭得不行", "sanitation"),
+    ("The police were here last week about something else, but today I'm calling because the street light on our "
+     "corner has been out for days", "power"),
 ])
 def test_words_that_are_not_the_matter_do_not_make_it_a_police_matter(engine: RoutingEngine, text: str,
                                                                       lead: str) -> None:

@@ -52,9 +52,10 @@ _POLICE_CONTACT = re.compile(
     r"\b(?:i|we|she|he|they|someone|neighbours?|neighbors?)?\s*(?:had\s+|have\s+|'ve\s+|already\s+)?"
     r"(?:called|phoned|rang|contacted|reported\s+(?:it|this|that)?\s*to|told|went\s+to|call(?:ing)?)\s+"
     r"(?:the\s+)?(?:police|cops|999|911|110)\b"
-    r"|\b(?:police|cops)\s+(?:came|were\s+called|said|told|have\s+been|already)\b"
+    r"|\b(?:police|cops)\s+(?:came|were\s+(?:called|here|round|out)|said|told|have\s+been|had\s+been|already"
+    r"|visited|attended)\b"
     r"|报过警|报了警|已经报警|已报警|报警了|报警过|打过110|打了110|打过幺幺零|找过派出所|找过警察|警察来过|警察来了"
-    r"|派出所来过|派出所说|警察说")
+    r"|派出所来过|派出所说|警察说|民警来过")
 
 
 @lru_cache(maxsize=1)
