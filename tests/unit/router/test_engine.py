@@ -45,6 +45,8 @@ def classify(engine: RoutingEngine, text: str, **kwargs: object) -> RoutingDecis
     "strong smell of gas on our landing, think its a gas leak",
     "My son swallowed a button battery about twenty minutes ago",
     "我女儿吃了虾以后过敏性休克了，脸都肿了",
+    "Care home on Mill Road: resident with sudden left-sided weakness, query CVA",
+    "我家宝宝喘气很费劲，嘴唇发紫了",
 ])
 def test_p1_triggers_are_unmissable_in_every_script(engine: RoutingEngine, text: str) -> None:
     decision = classify(engine, text)
