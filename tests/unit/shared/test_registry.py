@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from shared.registry import (
     DEFAULT_REGISTRY_FILE, Department, Registry, RegistryError, UnknownDepartment, load_registry,
@@ -70,10 +71,10 @@ def test_default_priority_and_joint_rules_are_loaded(registry: Registry) -> None
 
 def test_kubernetes_configmap_carries_the_bundled_registry() -> None:
     """deploy/kubernetes/configmap.yaml ships a copy of the registry; `deploy/validate.sh --sync-registry` renews it."""
-    manifest = (DEFAULT_REGISTRY_FILE.parents[2] / "deploy" / "kubernetes" / "configmap.yaml").read_text("utf-8")
-    block = manifest.split("  departments.toml: |\n", 1)[1]
-    copy = "\n".join(line.removeprefix("    ") for line in block.rstrip("\n").split("\n"))
-    assert copy == DEFAULT_REGISTRY_FILE.read_text(encoding="utf-8").rstrip("\n"), (
+    manifest = DEFAULT_REGISTRY_FILE.parents[2] / "deploy" / "kubernetes" / "configmap.yaml"
+    copy = next(doc["data"]["departments.toml"] for doc in yaml.safe_load_all(manifest.read_text(encoding="utf-8"))
+                if doc["metadata"]["name"] == "linkage-registry")
+    assert copy == DEFAULT_REGISTRY_FILE.read_text(encoding="utf-8"), (
         "stale registry in the ConfigMap: run `deploy/validate.sh --sync-registry`")
 
 

@@ -7,10 +7,10 @@ Reads every ``*.jsonl`` file in ``services/router/training/data/`` (one report a
 Deterministic: the data files are read in name order, augmentation uses a random generator seeded per report id,
 and the solver (scikit-learn's newton-cg on a fixed matrix) has no randomness, so the same data gives the same
 weights; ``make train`` also holds numpy's and OpenBLAS's kernels at AVX2, so that machines with and without AVX-512
-give them bit for bit (their kernels round differently). The
-artifact's metadata records the SHA-256 of the data files and of the bundled registry's department terms (training
-examples too; its priority triggers and joint rules are not, so operators edit those without retraining); a unit
-test fails when they no longer match, so nobody forgets to retrain.
+give them bit for bit (their kernels round differently). The artifact's metadata records the SHA-256 of the data
+files and of the bundled registry's department terms (training examples too; its priority triggers and joint rules
+are not, so operators edit those without retraining); a unit test fails when they no longer match, so nobody
+forgets to retrain.
 
 What goes in:
 
