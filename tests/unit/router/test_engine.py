@@ -70,6 +70,10 @@ def test_p1_triggers_are_unmissable_in_every_script(engine: RoutingEngine, text:
     ("我爸刚才说他不想活了，把自己锁在房间里，我闻到有烧炭的味道", "police", {"ems"}),
     ("隔壁阿姨跟老公吵架以后喝了农药，现在在地上打滚", "police", {"ems"}),
     ("我朋友傳訊息說佢喺屋企燒炭，點算", "police", {"ems"}),
+    ("工地上有个工人坐在脚手架最上面，说老板再不结账他就跳下去", "police", {"ems"}),
+    ("My flatmate is on the balcony and says he'll jump, he's been drinking", "police", {"ems"}),
+    ("MISSING CHILD 6 YRS - LAST SEEN AT THE SWINGS, RIVERSIDE PARK", "police", set()),
+    ("我孩子不见了，刚才还在商场二楼的游乐区玩，一转眼就没了", "police", set()),
 ])
 def test_joint_handling(engine: RoutingEngine, text: str, lead: str, assisting: set[str]) -> None:
     decision = classify(engine, text)
@@ -97,6 +101,8 @@ def test_words_that_are_not_the_matter_do_not_make_it_a_police_matter(engine: Ro
     "Someone keeps taking money from my mother's account and she has no idea who it is",
     "有人冒充银行客服打电话，让我妈把存款转到一个安全账户，她已经转了两万",
     "最近總有個男的跟着我女兒放學回家，她很害怕",
+    "Out walking this morning and I think I can see a body in the pond by the old mill, face down",
+    "河边芦苇里好像漂着一具尸体，看不清是男是女",
 ])
 def test_calm_wording_does_not_hide_a_police_matter(engine: RoutingEngine, text: str) -> None:
     decision = classify(engine, text)
