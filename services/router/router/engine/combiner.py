@@ -16,7 +16,9 @@ Layers (see also the README's "Routing engine" section):
      model's departments exactly as to the rules' (:meth:`Registry.resolve`: heating out of season hands its
      probability to housing; an ``exclude``\\ d department's probability goes nowhere).
    - *Police*: a police matter when a matching joint rule involves police, police leads, or the model's police
-     probability reaches ``police_threshold``. Police terms alone do not make one ("I called the police last
+     probability reaches ``police_threshold`` (``police_threshold_sure_lead`` beside another department's lead of
+     confidence ``sure_lead`` or more when no police term matched: weak police evidence next to a sure
+     street-light report leaves the police question to triage instead of deciding it). Police terms alone do not make one ("I called the police last
      year"), and calm wording does not hide one (the model learnt the matter, not the tone). A *possible*
      police matter (probability at least ``police_possible``, or police terms with a non-negligible
      probability) that is not decided goes to triage with police in ``dispatch_while_review`` — and with the lead
@@ -53,6 +55,8 @@ class EngineSettings:
     review_threshold: float = 0.5
     police_threshold: float = 0.2
     police_possible: float = 0.03
+    sure_lead: float = 0.8  # beside a lead this sure (not police, no police term), police needs ...
+    police_threshold_sure_lead: float = 0.3  # ... this much model probability to be decided (else: possible)
     assist_threshold: float = 0.5
     p1_threshold: float = 0.1
     rule_weight: float = 0.25
@@ -139,8 +143,10 @@ class RoutingEngine:
         police_allowed = place(POLICE_DEPARTMENT) == POLICE_DEPARTMENT
         rule_police = POLICE_DEPARTMENT in rules.joint_departments
         police_terms = POLICE_DEPARTMENT in rules.scores
-        police = police_allowed and (lead == POLICE_DEPARTMENT or rule_police
-                                     or p_police >= settings.police_threshold)
+        threshold = settings.police_threshold
+        if lead != POLICE_DEPARTMENT and not police_terms and confidence >= settings.sure_lead:
+            threshold = max(threshold, settings.police_threshold_sure_lead)
+        police = police_allowed and (lead == POLICE_DEPARTMENT or rule_police or p_police >= threshold)
         possible = police_allowed and not police and (
             p_police >= settings.police_possible or (police_terms and p_police >= settings.police_possible / 2))
         if police and lead != POLICE_DEPARTMENT:
