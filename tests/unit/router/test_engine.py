@@ -149,6 +149,18 @@ def test_a_sure_routing_that_may_also_be_a_police_matter_dispatches_its_departme
     assert unsure.classify("楼道里燃气味很大，邻居家好像漏气了", at=WINTER).dispatch_while_review == ("police",)
 
 
+def test_weak_police_evidence_beside_a_sure_lead_goes_to_triage_with_police_informed() -> None:
+    text = "The street light outside number 12 on Ash Road has been out for a week"
+    eager = EngineSettings(police_threshold=0.0, police_possible=0.0)  # every report reaches the police threshold
+    plain = RoutingEngine(load_registry(), settings=replace(eager, sure_lead=1.0)).classify(text, at=WINTER)
+    assert plain.police and plain.lead == "power" and plain.confidence >= 0.8, plain.explanation
+    # beside that sure lead, with no police term, the police question goes to an operator; police hears at once
+    wary = RoutingEngine(load_registry(), settings=replace(eager, police_threshold_sure_lead=1.0))
+    decision = wary.classify(text, at=WINTER)
+    assert not decision.police and decision.lead == "power" and decision.needs_review, decision.explanation
+    assert decision.dispatch_while_review == ("power", "police"), decision.explanation
+
+
 def test_unplaceable_text_goes_to_review(engine: RoutingEngine) -> None:
     decision = classify(engine, "hello? hello? can you hear me")
     assert decision.needs_review

@@ -18,8 +18,9 @@ Layers (see also the README's "Routing engine" section):
    - *Police*: a police matter when a matching joint rule involves police, police leads, or the model's police
      probability reaches ``police_threshold`` (``police_threshold_sure_lead`` beside another department's lead of
      confidence ``sure_lead`` or more when no police term matched: weak police evidence next to a sure
-     street-light report leaves the police question to triage instead of deciding it). Police terms alone do not make one ("I called the police last
-     year"), and calm wording does not hide one (the model learnt the matter, not the tone). A *possible*
+     street-light report leaves the police question to triage instead of deciding it). Police terms alone do not
+     make one ("I called the police last year"), and calm wording does not hide one (the model learnt the matter,
+     not the tone). A *possible*
      police matter (probability at least ``police_possible``, or police terms with a non-negligible
      probability) that is not decided goes to triage with police in ``dispatch_while_review`` — and with the lead
      and assisting departments too when the routing itself is sure: only the police question waits for an operator.
