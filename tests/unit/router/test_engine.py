@@ -75,6 +75,11 @@ def test_p1_triggers_are_unmissable_in_every_script(engine: RoutingEngine, text:
     ("我朋友傳訊息說佢喺屋企燒炭，點算", "police", {"ems"}),
     ("工地上有个工人坐在脚手架最上面，说老板再不结账他就跳下去", "police", {"ems"}),
     ("My flatmate is on the balcony and says he'll jump, he's been drinking", "police", {"ems"}),
+    ("The two lads are up on the crane and they'll jump if the firm doesn't pay them, that's what they're shouting",
+     "police", {"ems"}),
+    ("我哥给我发微信说以后不拖累家里了，然后就关机了，他最近欠了很多债", "police", {"ems"}),
+    ("My ex is outside the front door with a can of petrol and a lighter, screaming at us to come out", "police",
+     set()),
     ("MISSING CHILD 6 YRS - LAST SEEN AT THE SWINGS, RIVERSIDE PARK", "police", set()),
     ("我孩子不见了，刚才还在商场二楼的游乐区玩，一转眼就没了", "police", set()),
 ])
