@@ -20,10 +20,10 @@ Layers (see also the README's "Routing engine" section):
      confidence ``sure_lead`` or more when no police term matched: weak police evidence next to a sure
      street-light report leaves the police question to triage instead of deciding it). Police terms alone do not
      make one ("I called the police last year"), and calm wording does not hide one (the model learnt the matter,
-     not the tone). A *possible*
-     police matter (probability at least ``police_possible``, or police terms with a non-negligible
-     probability) that is not decided goes to triage with police in ``dispatch_while_review`` — and with the lead
-     and assisting departments too when the routing itself is sure: only the police question waits for an operator.
+     not the tone). A *possible* police matter (probability at least ``police_possible``, or police terms with a
+     non-negligible probability) that is not decided goes to triage with police in ``dispatch_while_review`` — and
+     with the lead and assisting departments too when the routing itself is sure: only the police question waits
+     for an operator.
    - *Assisting*: the joint rules' departments, and every department whose "involved" probability reaches
      ``assist_threshold`` (police is handled above).
    - *Priority*: the most urgent of the rules' triggers (P1 triggers are unmissable) and the model's priority,
