@@ -25,12 +25,12 @@ bench: install  # against a running suite (`make run` in another terminal)
 	@$(BIN)/python bench/e2e_latency.py --rate 100 --duration 60
 
 # The routing engine's model: retrain after changing services/router/training/data/ or the registry's department
-# terms, and commit router/engine/model/ (a unit test checks the artifact's data hash). One thread, and numpy's and
-# OpenBLAS's x86 kernels held at AVX2 (AVX-512 kernels round differently): with them, an AVX-512 machine retrained
-# the committed artifact, made on an earlier machine, bit for bit (without them: weights off by 0.003 on average).
-# Names a machine or numpy does not know are ignored with a warning.
-TRAIN_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell \
-	NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR"
+# terms, and commit router/engine/model/ (a unit test checks the artifact's data hash). One thread, and numpy's,
+# OpenBLAS's, PyTorch's and MKL's x86 kernels held at AVX2: AVX-512 kernels round differently (on an AVX-512
+# machine, PyTorch's default kernels gave other weights than these pins; with them, repeated runs, with and without
+# numpy's AVX-512 switched off as well, gave the same bits). Names a machine or library does not know are ignored.
+TRAIN_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell \
+	NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2
 
 train: install
 	@$(TRAIN_ENV) $(BIN)/python -m router.engine.train

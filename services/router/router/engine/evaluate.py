@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from router.engine.combiner import RoutingEngine
-from router.engine.model import LinearModel
+from router.engine.model import RoutingModel
 from router.routing.classifier import RoutingDecision
 from shared.registry import Registry, load_registry
 
@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
         _print_table(name, results, confusion, args.top)
         report["held-out"] = results
 
-    shipped = RoutingEngine(registry, LinearModel.load(args.model))
+    shipped = RoutingEngine(registry, RoutingModel.load(args.model))
     independent = independent_cases(args.independent) if args.independent.is_dir() else []
     if independent:
         results, confusion = evaluate(shipped, independent)

@@ -1,22 +1,30 @@
-"""The statistical layer's artifact and its inference: linear models over the features of :mod:`.text`.
+"""The statistical layer's artifact and its inference: a small network over the n-gram features of :mod:`.text`.
 
 The artifact is two files under ``router/engine/model/`` (shipped in the wheel, loaded at start, no network):
 
-- ``routing-v1.npz``: ``weights`` (features x columns, float16), ``bias`` (columns, float32) and ``vocab`` (the
-  feature strings, UTF-8, newline-separated, row order);
-- ``routing-v1.json``: version, departments and priorities (column order), the SHA-256 of the training data and
+- ``routing-v2.npz``: ``weights`` (features x hidden units, float16: one learnt vector per feature),
+  ``hidden_bias`` (hidden units), ``output`` (hidden units x columns) and ``bias`` (columns), all float32 but the
+  weights, and ``vocab`` (the feature strings, UTF-8, newline-separated, row order);
+- ``routing-v2.json``: version, departments and priorities (column order), the SHA-256 of the training data and
   registry, the trainer's version, parameters and counts. No wall-clock date: retraining the same data gives
   byte-identical files.
 
-Three heads share the feature rows; their columns sit side by side in ``weights``:
+The network (:mod:`.train`): the text's binary features, L2-normalised, select rows of ``weights`` that are
+summed (a bag of n-gram vectors, as in fastText), then one hidden layer of rectified units and three heads side by
+side in ``output``:
 
-- ``lead``: one softmax over every department (multinomial logistic regression);
-- ``involved``: one sigmoid per department, "is this department among the report's departments" (one-vs-rest
-  logistic regression); ``involved[police]`` is the police-matter probability;
+- ``lead``: one softmax over every department;
+- ``involved``: one sigmoid per department, "is this department among the report's departments";
+  ``involved[police]`` is the police-matter probability;
 - ``priority``: one softmax over P1..P4.
 
-Inference is a handful of numpy operations: look the features up in the vocabulary, add up their weight rows,
-scale (the features are binary and L2-normalised), add the bias. It takes tens of microseconds.
+The hidden layer lets the model weigh evidence together (money leaving a mother's account *and* nobody she knows
+taking it) where a linear model can only add it up; on the held-out split it raised police-matter AUC from 0.984
+to 0.990 and lead accuracy by two points over the logistic regressions of ``routing-v1``. An artifact without
+``output`` (``routing-v1``: ``weights`` features x columns) is a linear model and still loads.
+
+Inference is a handful of numpy operations: look the features up, add up their rows, scale, rectify, one small
+matrix product. It takes tens of microseconds; training needs PyTorch, running needs only numpy.
 """
 
 from __future__ import annotations
@@ -31,9 +39,9 @@ import numpy as np
 
 from router.engine.text import features
 
-__all__ = ["DEFAULT_MODEL_FILE", "LinearModel", "Prediction"]
+__all__ = ["DEFAULT_MODEL_FILE", "Prediction", "RoutingModel"]
 
-DEFAULT_MODEL_FILE = Path(__file__).with_name("model") / "routing-v1.npz"
+DEFAULT_MODEL_FILE = Path(__file__).with_name("model") / "routing-v2.npz"
 
 
 @dataclass(frozen=True)
@@ -56,13 +64,21 @@ def _readable(feature: str) -> str:
     return body
 
 
-class LinearModel:
-    """A trained artifact in memory. Pure and thread-safe after construction."""
+class RoutingModel:
+    """A trained artifact in memory. Pure and thread-safe after construction.
 
-    def __init__(self, weights: np.ndarray, bias: np.ndarray, vocab: list[str], meta: dict) -> None:
+    ``hidden_bias`` and ``output`` given: the network described in the module docstring; neither: a linear model
+    whose ``weights`` are the columns themselves (``routing-v1``)."""
+
+    def __init__(self, weights: np.ndarray, bias: np.ndarray, vocab: list[str], meta: dict,
+                 hidden_bias: np.ndarray | None = None, output: np.ndarray | None = None) -> None:
+        if (hidden_bias is None) != (output is None):
+            raise ValueError("a network needs both hidden_bias and output")
         self.weights = weights  # as stored (float16)
         self._weights32 = weights.astype(np.float32)  # summed at run time: float32 adds faster than float16
         self.bias = bias.astype(np.float32)
+        self.hidden_bias = hidden_bias.astype(np.float32) if hidden_bias is not None else None
+        self.output = output.astype(np.float32) if output is not None else None
         self.vocab_list = vocab
         self.vocab = {f: i for i, f in enumerate(vocab)}
         self.meta = meta
@@ -76,14 +92,16 @@ class LinearModel:
 
     # -- files --------------------------------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path | None = None) -> LinearModel:
+    def load(cls, path: str | Path | None = None) -> RoutingModel:
         path = Path(path) if path is not None else DEFAULT_MODEL_FILE
         meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
         with np.load(path, allow_pickle=False) as data:
             weights = data["weights"]
             bias = data["bias"]
             vocab = bytes(data["vocab"]).decode("utf-8").split("\n") if data["vocab"].size else []
-        return cls(weights, bias, vocab, meta)
+            hidden_bias = data["hidden_bias"] if "hidden_bias" in data.files else None
+            output = data["output"] if "output" in data.files else None
+        return cls(weights, bias, vocab, meta, hidden_bias, output)
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
@@ -91,7 +109,10 @@ class LinearModel:
         vocab = np.frombuffer("\n".join(self.vocab_list).encode("utf-8"), dtype=np.uint8)
         # a fixed timestamp inside the zip, so the same model always gives the same bytes
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name, array in (("weights", self.weights), ("bias", self.bias), ("vocab", vocab)):
+            arrays = [("weights", self.weights), ("bias", self.bias), ("vocab", vocab)]
+            if self.output is not None:
+                arrays += [("hidden_bias", self.hidden_bias), ("output", self.output)]
+            for name, array in arrays:
                 info = zipfile.ZipInfo(f"{name}.npy", date_time=(2020, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
                 with archive.open(info, "w") as handle:
@@ -105,22 +126,26 @@ class LinearModel:
         """How much a rule feature counts against one n-gram (0: the model does not use rule features)."""
         return float(self.meta.get("params", {}).get("rule_features", 0.0))
 
-    def raw(self, normalised: str, rules: list[str] = ()) -> tuple[np.ndarray, list[int]]:
+    def raw(self, normalised: str, rules: list[str] = ()) -> tuple[np.ndarray, list[int], np.ndarray | None]:
+        """The columns' scores (logits), the feature rows used, and the hidden units' activations (network)."""
         vocab = self.vocab
         rows = [i for f in features(normalised) if (i := vocab.get(f)) is not None]
         extra = [i for f in rules if (i := vocab.get(f)) is not None] if self.rule_scale else []
         n = len(rows) + len(extra)
+        summed = np.zeros(self._weights32.shape[1], dtype=np.float32)
         if n:
-            scores = self._weights32[rows].sum(axis=0) if rows else np.zeros_like(self.bias)
+            if rows:
+                summed = self._weights32[rows].sum(axis=0)
             if extra:
-                scores = scores + np.float32(self.rule_scale) * self._weights32[extra].sum(axis=0)
-            scores = scores * np.float32(1 / math.sqrt(n)) + self.bias
-        else:
-            scores = self.bias.copy()
-        return scores, rows
+                summed = summed + np.float32(self.rule_scale) * self._weights32[extra].sum(axis=0)
+            summed = summed * np.float32(1 / math.sqrt(n))
+        if self.output is None:
+            return summed + self.bias, rows, None
+        hidden = np.maximum(summed + self.hidden_bias, 0)
+        return hidden @ self.output + self.bias, rows, hidden
 
     def predict(self, normalised: str, rules: list[str] = (), *, evidence: int = 4) -> Prediction:
-        scores, rows = self.raw(normalised, rules)
+        scores, rows, hidden = self.raw(normalised, rules)
         lead = _softmax(scores[self._lead])
         involved = 1.0 / (1.0 + np.exp(-np.clip(scores[self._involved], -30, 30)))
         priority = _softmax(scores[self._priority])
@@ -129,7 +154,12 @@ class LinearModel:
         if rows and evidence:
             # words, word pairs and Chinese n-grams read better than English character n-grams
             readable = [r for r in rows if self.vocab_list[r][0] != "g"] or rows
-            contributions = self._weights32[readable, best]
+            if hidden is None:
+                contributions = self._weights32[readable, best]
+            else:
+                # the lead's logit is linear in the summed features while the active units stay active: each
+                # feature's share is its row through those units to the lead's column
+                contributions = self._weights32[readable] @ (self.output[:, best] * (hidden > 0))
             order = np.argsort(-contributions, kind="stable")[:evidence]
             top = tuple(_readable(self.vocab_list[readable[i]]) for i in order if contributions[i] > 0)
         deps = self.departments

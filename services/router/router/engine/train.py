@@ -2,12 +2,14 @@
 
 Reads every ``*.jsonl`` file in ``services/router/training/data/`` (one report a line: ``id``, ``group``, ``lang``,
 ``script``, ``register``, ``text``, ``police``, ``lead``, ``assisting``, ``priority``; provenance in
-``services/router/training/README.md``) and writes ``router/engine/model/routing-v1.npz`` + ``.json``.
+``services/router/training/README.md``) and writes ``router/engine/model/routing-v2.npz`` + ``.json``.
 
-Deterministic: the data files are read in name order, augmentation uses a random generator seeded per report id,
-and the solver (scikit-learn's newton-cg on a fixed matrix) has no randomness, so the same data gives the same
-weights; ``make train`` also holds numpy's and OpenBLAS's kernels at AVX2, so that machines with and without AVX-512
-give them bit for bit (their kernels round differently). The artifact's metadata records the SHA-256 of the data
+The model (:mod:`router.engine.model`): a bag of n-gram vectors, one hidden layer and three heads (lead, involved,
+priority), trained jointly with PyTorch (:func:`_fit`). Deterministic: the data files are read in name order,
+augmentation uses a random generator seeded per report id, the network's start, the batch order and dropout come
+from ``Params.seed``, and training runs on one thread, so the same data gives the same weights; ``make train`` also
+holds numpy's and PyTorch's kernels at AVX2, so that machines with and without AVX-512 give them bit for bit (their
+kernels round differently). The artifact's metadata records the SHA-256 of the data
 files and of the bundled registry's department terms (training examples too; its priority triggers and joint rules
 are not, so operators edit those without retraining); a unit test fails when they no longer match, so nobody
 forgets to retrain.
@@ -22,8 +24,8 @@ What goes in:
 3. the registry's department terms, each as a tiny report of its department (lead and involved heads only): the
    operators' vocabulary becomes a prior for the model too, which helps short and terse texts.
 
-Training-only dependencies: scikit-learn, scipy (and zhconv for the character map); they are in the ``dev`` and
-``train`` extras, the router itself needs only numpy.
+Training-only dependencies: PyTorch (CPU; and zhconv for the character map); they are in the ``dev`` and ``train``
+extras, the router itself needs only numpy.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from router.engine.model import DEFAULT_MODEL_FILE, LinearModel
+from router.engine.model import DEFAULT_MODEL_FILE, RoutingModel
 from router.engine.text import features, normalise, rule_features
 from router.routing.classifier import KeywordClassifier
 from shared.registry import DEFAULT_REGISTRY_FILE, PRIORITIES, Registry, load_registry
@@ -50,7 +52,7 @@ from shared.registry import DEFAULT_REGISTRY_FILE, PRIORITIES, Registry, load_re
 __all__ = ["DATA_DIR", "Params", "Row", "augment", "data_hash", "load_rows", "split", "train"]
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "training" / "data"
-VERSION = "routing-v1"
+VERSION = "routing-v2"
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,12 @@ class Row:
 
 @dataclass(frozen=True)
 class Params:
-    c_lead: float = 20.0
-    c_involved: float = 10.0
-    c_priority: float = 10.0
+    hidden: int = 64  # hidden units (tried on the held-out split: 64, 128 and 256 scored alike)
+    epochs: int = 5
+    dropout: float = 0.3
+    learning_rate: float = 0.002
+    batch_size: int = 128
+    init_scale: float = 0.05  # feature vectors start as normal(0, init_scale)
     augment_copies: int = 2
     keyword_weight: float = 0.5
     letter_fraction: int = 50  # percent of the reports that also get a copy in the letter register
@@ -88,7 +93,7 @@ class Params:
     balance: float = 0.5  # lead head: weight a report by (reports of its lead) ** -balance, so rare departments count
     rule_features: float = 0.0  # weight of a rule feature against one n-gram (0: none; see text.rule_features;
     # tried at 1 and 3: no better than blending the rules in the combiner, and police recall was lower)
-    prune: float = 0.002  # drop a feature whose weights are all smaller than this (keeps the artifact small)
+    prune: float = 0.002  # drop a feature whose vector's entries are all smaller than this
     seed: str = "linkage-routing"
 
 
@@ -286,27 +291,9 @@ def _documents(rows: Iterable[Row], registry: Registry, params: Params) -> list[
     return docs
 
 
-def _fit(x, y: np.ndarray, weight: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray, list]:
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(C=c, solver="newton-cg", max_iter=200, tol=1e-4)
-    model.fit(x, y, sample_weight=weight)
-    return model.coef_, model.intercept_, list(model.classes_)
-
-
-def train(rows: Sequence[Row], registry: Registry | None = None, params: Params = Params(),
-          meta: dict | None = None) -> LinearModel:
-    """A model trained on ``rows`` (and augmentations and registry terms, see the module docstring)."""
-    from scipy.sparse import csr_matrix
-
-    registry = registry or load_registry()
-    departments = registry.codes()
-    docs = _documents(rows, registry, params)
-
-    df = Counter(f for d in docs if d.counted for f in (*d.features, *d.rules))
-    vocab_list = sorted(f for f, n in df.items() if n >= params.min_df)
-    vocab = {f: i for i, f in enumerate(vocab_list)}
-
+def _matrix(docs: Sequence[_Doc], vocab: dict[str, int], params: Params) -> tuple[np.ndarray, np.ndarray,
+                                                                                   np.ndarray]:
+    """The documents' features as CSR arrays (row pointers, feature rows, values): binary, L2-normalised."""
     indptr, indices, values = [0], [], []
     for doc in docs:
         cols = {vocab[f]: 1.0 for f in doc.features if f in vocab}
@@ -316,49 +303,103 @@ def train(rows: Sequence[Row], registry: Registry | None = None, params: Params 
             indices.append(col)
             values.append(cols[col] * scale)
         indptr.append(len(indices))
-    x = csr_matrix((np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64), np.array(indptr)),
-                   shape=(len(docs), len(vocab_list)))
-    weight = np.array([d.weight for d in docs])
-    k, v = len(departments), len(vocab_list)
-    columns = 2 * k + len(PRIORITIES)
-    w = np.zeros((v, columns), dtype=np.float64)
-    b = np.full(columns, -30.0)
+    return np.array(indptr, dtype=np.int64), np.array(indices, dtype=np.int64), np.array(values, dtype=np.float32)
 
-    # lead: multinomial over the departments that occur, rarer departments weighted up
-    y = np.array([d.lead for d in docs])
+
+def _seed(params: Params) -> int:
+    return int.from_bytes(hashlib.sha256(params.seed.encode()).digest()[:4], "big")
+
+
+def _fit(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, lead: np.ndarray, lead_weight: np.ndarray,
+         involved: np.ndarray, priority: np.ndarray, weight: np.ndarray, vocabulary: int, columns: int,
+         k: int, params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Train the network; returns (weights, hidden_bias, output, bias) as numpy arrays.
+
+    Loss per document: the lead's cross-entropy (times ``lead_weight``) + the involved heads' binary
+    cross-entropies (summed over departments) + the priority's cross-entropy (reports only), each times the
+    document's weight. Adam (lazy, sparse for the feature rows), mini-batches in an order drawn from the seed,
+    dropout on the hidden units; one thread and a fixed seed make it deterministic."""
+    import torch
+    from torch import nn
+    from torch.nn import functional
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(_seed(params))
+            embedding = nn.EmbeddingBag(vocabulary, params.hidden, mode="sum", sparse=True)
+            nn.init.normal_(embedding.weight, 0.0, params.init_scale)
+            hidden_bias = nn.Parameter(torch.zeros(params.hidden))
+            output = nn.Linear(params.hidden, columns)
+            dropout = nn.Dropout(params.dropout)
+            sparse = torch.optim.SparseAdam([embedding.weight], lr=params.learning_rate)
+            dense = torch.optim.Adam([hidden_bias, *output.parameters()], lr=params.learning_rate)
+            t_lead, t_lead_weight = torch.from_numpy(lead), torch.from_numpy(lead_weight)
+            t_involved, t_priority = torch.from_numpy(involved), torch.from_numpy(priority)
+            t_weight = torch.from_numpy(weight)
+            order = np.random.default_rng(_seed(params))
+            for _ in range(params.epochs):
+                permutation = order.permutation(len(lead))
+                for start in range(0, len(lead), params.batch_size):
+                    batch = permutation[start:start + params.batch_size]
+                    spans = [(indptr[i], indptr[i + 1]) for i in batch]
+                    offsets = np.cumsum([0] + [b - a for a, b in spans[:-1]])
+                    idx = np.concatenate([indices[a:b] for a, b in spans])
+                    val = np.concatenate([values[a:b] for a, b in spans])
+                    summed = embedding(torch.from_numpy(idx), torch.from_numpy(offsets), torch.from_numpy(val))
+                    logits = output(dropout(torch.relu(summed + hidden_bias)))
+                    rows = torch.from_numpy(batch)
+                    w = t_weight[rows]
+                    loss = (functional.cross_entropy(logits[:, :k], t_lead[rows], reduction="none")
+                            * t_lead_weight[rows]).mean()
+                    loss = loss + (functional.binary_cross_entropy_with_logits(
+                        logits[:, k:2 * k], t_involved[rows], reduction="none").sum(dim=1) * w).mean()
+                    rated = t_priority[rows] >= 0
+                    if bool(rated.any()):
+                        loss = loss + (functional.cross_entropy(logits[rated][:, 2 * k:], t_priority[rows][rated],
+                                                                reduction="none") * w[rated]).mean()
+                    sparse.zero_grad()
+                    dense.zero_grad()
+                    loss.backward()
+                    sparse.step()
+                    dense.step()
+    finally:
+        torch.set_num_threads(threads)
+    with torch.no_grad():
+        return (embedding.weight.numpy().copy(), hidden_bias.numpy().copy(), output.weight.numpy().T.copy(),
+                output.bias.numpy().copy())
+
+
+def train(rows: Sequence[Row], registry: Registry | None = None, params: Params = Params(),
+          meta: dict | None = None) -> RoutingModel:
+    """A model trained on ``rows`` (and augmentations and registry terms, see the module docstring)."""
+    registry = registry or load_registry()
+    departments = registry.codes()
+    docs = _documents(rows, registry, params)
+
+    df = Counter(f for d in docs if d.counted for f in (*d.features, *d.rules))
+    vocab_list = sorted(f for f, n in df.items() if n >= params.min_df)
+    vocab = {f: i for i, f in enumerate(vocab_list)}
+    indptr, indices, values = _matrix(docs, vocab, params)
+    k = len(departments)
+    index = {code: i for i, code in enumerate(departments)}
+
+    lead = np.array([index[d.lead] for d in docs], dtype=np.int64)
+    involved = np.zeros((len(docs), k), dtype=np.float32)
+    for row, doc in enumerate(docs):
+        involved[row, [index[c] for c in doc.departments]] = 1.0
+    priority = np.array([PRIORITIES.index(d.priority) if d.priority else -1 for d in docs], dtype=np.int64)
+    weight = np.array([d.weight for d in docs], dtype=np.float32)
+    # lead: rarer departments weighted up, (reports of its lead) ** -balance, scaled to a mean of 1 over reports
+    reports = priority >= 0
     counts = Counter(d.lead for d in docs if d.priority is not None)
-    lead_weight = np.array([d.weight * (counts.get(d.lead, 1) ** -params.balance if d.priority is not None else
-                                        1.0) for d in docs])
-    reports = np.array([d.priority is not None for d in docs])
+    lead_weight = np.array([d.weight * (counts[d.lead] ** -params.balance if d.priority is not None else 1.0)
+                            for d in docs], dtype=np.float64)
     lead_weight[reports] *= reports.sum() / lead_weight[reports].sum()
-    coef, intercept, classes = _fit(x, y, lead_weight, params.c_lead)
-    if len(classes) == 2:  # binary special case of scikit-learn: one row for the second class
-        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    for row, code in enumerate(classes):
-        i = departments.index(code)
-        w[:, i], b[i] = coef[row], intercept[row]
 
-    # involved: one binary model per department
-    for i, code in enumerate(departments):
-        target = np.array([code in d.departments for d in docs])
-        if target.all() or not target.any():
-            b[k + i] = 30.0 if target.all() else -30.0
-            continue
-        coef, intercept, _ = _fit(x, target, weight, params.c_involved)
-        w[:, k + i], b[k + i] = coef[0], intercept[0]
-
-    # priority: reports only
-    with_priority = np.array([d.priority is not None for d in docs])
-    yp = np.array([d.priority for d in docs if d.priority is not None])
-    coef, intercept, classes = _fit(x[with_priority], yp, weight[with_priority], params.c_priority)
-    if len(classes) == 2:
-        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    for row, level in enumerate(classes):
-        i = 2 * k + PRIORITIES.index(level)
-        w[:, i], b[i] = coef[row], intercept[row]
-
+    w, hidden_bias, output, bias = _fit(indptr, indices, values, lead, lead_weight.astype(np.float32), involved,
+                                        priority, weight, len(vocab_list), 2 * k + len(PRIORITIES), k, params)
     keep = np.abs(w).max(axis=1) >= params.prune
     w = w[keep]
     vocab_list = [f for f, kept in zip(vocab_list, keep, strict=True) if kept]
@@ -370,7 +411,7 @@ def train(rows: Sequence[Row], registry: Registry | None = None, params: Params 
         "leads": dict(sorted(Counter(r.lead for r in rows).items())),
         **(meta or {}),
     }
-    return LinearModel(w.astype(np.float16), b.astype(np.float32), vocab_list, info)
+    return RoutingModel(w.astype(np.float16), bias, vocab_list, info, hidden_bias, output)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -378,14 +419,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DATA_DIR, help="directory of *.jsonl training files")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_FILE, help="artifact path (.npz)")
     args = parser.parse_args(argv)
-    from sklearn import __version__ as sklearn_version
+    from torch import __version__ as torch_version
 
     registry = load_registry()
     rows = load_rows(args.data, registry)
     if not rows:
         raise SystemExit(f"no training data in {args.data}")
     model = train(rows, registry, meta={"data_hash": data_hash(args.data), "data_files": sorted(
-        p.name for p in args.data.glob("*.jsonl")), "trainer": f"scikit-learn {sklearn_version}"})
+        p.name for p in args.data.glob("*.jsonl")), "trainer": f"PyTorch {torch_version}"})
     model.save(args.out)
     size = args.out.stat().st_size
     print(f"{args.out}: {model.meta['reports']} reports, {model.meta['documents']} documents, "
