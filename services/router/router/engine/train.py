@@ -310,9 +310,21 @@ def _seed(params: Params) -> int:
     return int.from_bytes(hashlib.sha256(params.seed.encode()).digest()[:4], "big")
 
 
-def _fit(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, lead: np.ndarray, lead_weight: np.ndarray,
-         involved: np.ndarray, priority: np.ndarray, weight: np.ndarray, vocabulary: int, columns: int,
-         k: int, params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class _Examples:
+    """The training documents as arrays: their features (CSR: row pointers, feature rows, values) and targets."""
+    indptr: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+    lead: np.ndarray  # the lead's department index
+    lead_weight: np.ndarray  # the lead loss's weight (rarer departments weighted up)
+    involved: np.ndarray  # documents x departments, 1.0 where the department is among the document's
+    priority: np.ndarray  # P1..P4 as 0..3; -1: not a priority example (registry terms)
+    weight: np.ndarray  # the document's weight
+
+
+def _fit(examples: _Examples, vocabulary: int, params: Params) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                       np.ndarray]:
     """Train the network; returns (weights, hidden_bias, output, bias) as numpy arrays.
 
     Loss per document: the lead's cross-entropy (times ``lead_weight``) + the involved heads' binary
@@ -323,6 +335,9 @@ def _fit(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, lead: np.n
     from torch import nn
     from torch.nn import functional
 
+    indptr, indices, values, lead = examples.indptr, examples.indices, examples.values, examples.lead
+    k = examples.involved.shape[1]
+    columns = 2 * k + len(PRIORITIES)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -335,9 +350,9 @@ def _fit(indptr: np.ndarray, indices: np.ndarray, values: np.ndarray, lead: np.n
             dropout = nn.Dropout(params.dropout)
             sparse = torch.optim.SparseAdam([embedding.weight], lr=params.learning_rate)
             dense = torch.optim.Adam([hidden_bias, *output.parameters()], lr=params.learning_rate)
-            t_lead, t_lead_weight = torch.from_numpy(lead), torch.from_numpy(lead_weight)
-            t_involved, t_priority = torch.from_numpy(involved), torch.from_numpy(priority)
-            t_weight = torch.from_numpy(weight)
+            t_lead, t_lead_weight = torch.from_numpy(lead), torch.from_numpy(examples.lead_weight)
+            t_involved, t_priority = torch.from_numpy(examples.involved), torch.from_numpy(examples.priority)
+            t_weight = torch.from_numpy(examples.weight)
             order = np.random.default_rng(_seed(params))
             for _ in range(params.epochs):
                 permutation = order.permutation(len(lead))
@@ -398,8 +413,8 @@ def train(rows: Sequence[Row], registry: Registry | None = None, params: Params 
                             for d in docs], dtype=np.float64)
     lead_weight[reports] *= reports.sum() / lead_weight[reports].sum()
 
-    w, hidden_bias, output, bias = _fit(indptr, indices, values, lead, lead_weight.astype(np.float32), involved,
-                                        priority, weight, len(vocab_list), 2 * k + len(PRIORITIES), k, params)
+    examples = _Examples(indptr, indices, values, lead, lead_weight.astype(np.float32), involved, priority, weight)
+    w, hidden_bias, output, bias = _fit(examples, len(vocab_list), params)
     keep = np.abs(w).max(axis=1) >= params.prune
     w = w[keep]
     vocab_list = [f for f, kept in zip(vocab_list, keep, strict=True) if kept]
