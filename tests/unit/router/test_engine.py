@@ -14,6 +14,7 @@ import pytest
 
 from router.engine import DEFAULT_MODEL_FILE, EngineSettings, RoutingEngine, RoutingModel
 from router.engine import train as training
+from router.engine.model import quantise
 from router.engine.text import features, normalise
 from router.routing.classifier import Classifier, RoutingDecision
 from shared.registry import load_registry
@@ -197,7 +198,7 @@ def test_training_is_deterministic() -> None:
     first = training.train(rows, registry, params)
     second = training.train(rows, registry, params)
     assert first.vocab_list == second.vocab_list
-    for name in ("weights", "hidden_bias", "output", "bias"):
+    for name in ("weights", "weight_scale", "hidden_bias", "output", "bias"):
         assert np.array_equal(getattr(first, name), getattr(second, name)), name
     # and it learnt something: the training reports' own leads come out on top for most of them
     hits = sum(max(first.predict(normalise(r.text)).lead.items(), key=lambda item: item[1])[0] == r.lead
@@ -212,6 +213,7 @@ def test_committed_artifact_was_trained_on_the_current_data() -> None:
     hidden = meta["params"]["hidden"]
     assert model.weights.shape == (len(model.vocab_list), hidden)
     assert model.output is not None and model.hidden_bias is not None
+    assert model.weights.dtype == np.int8 and model.weight_scale is not None
     assert model.output.shape == (hidden, 2 * len(model.departments) + len(model.priorities))
 
 
@@ -230,10 +232,16 @@ def test_artifacts_round_trip_and_a_linear_routing_v1_artifact_still_loads(tmp_p
     # a linear model: one column per head entry, as routing-v1 stored it
     linear = RoutingModel(np.eye(3, 8, dtype=np.float16) * 3, np.zeros(8, dtype=np.float32), vocab,
                           _tiny_meta("tiny-v1"))
-    for model in (network, linear):
+    # the network with its feature vectors stored as int8 (as training stores them): same decisions
+    q, scale = quantise(network._weights32)
+    stored = RoutingModel(q, network.bias, vocab, _tiny_meta("tiny-v2q"), network.hidden_bias, network.output,
+                          weight_scale=scale)
+    assert q.dtype == np.int8 and np.allclose(stored._weights32, network._weights32, atol=float(scale.max()))
+    for model in (network, linear, stored):
         model.save(tmp_path / f"{model.version}.npz")
         loaded = RoutingModel.load(tmp_path / f"{model.version}.npz")
         assert (loaded.output is None) == (model.output is None)
+        assert loaded.weights.dtype == model.weights.dtype
         for text in ("burst pipe", "knife", "nothing known"):
             assert loaded.predict(text) == model.predict(text)
     water, police = network.predict("burst pipe"), network.predict("knife")

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from router.engine.model import DEFAULT_MODEL_FILE, RoutingModel
+from router.engine.model import DEFAULT_MODEL_FILE, RoutingModel, quantise
 from router.engine.text import features, normalise, rule_features
 from router.routing.classifier import KeywordClassifier
 from shared.registry import DEFAULT_REGISTRY_FILE, PRIORITIES, Registry, load_registry
@@ -92,7 +92,7 @@ class Params:
     holdout_percent: int = 20
     balance: float = 0.5  # lead head: weight a report by (reports of its lead) ** -balance, so rare departments count
     rule_features: float = 0.0  # weight of a rule feature against one n-gram (0: none; see text.rule_features;
-    # tried at 1 and 3: no better than blending the rules in the combiner, and police recall was lower)
+    # tried at 1 and 3 with routing-v1: no better than blending the rules in the combiner, police recall lower)
     prune: float = 0.002  # drop a feature whose vector's entries are all smaller than this
     seed: str = "linkage-routing"
 
@@ -426,7 +426,8 @@ def train(rows: Sequence[Row], registry: Registry | None = None, params: Params 
         "leads": dict(sorted(Counter(r.lead for r in rows).items())),
         **(meta or {}),
     }
-    return RoutingModel(w.astype(np.float16), bias, vocab_list, info, hidden_bias, output)
+    weights, scale = quantise(w)
+    return RoutingModel(weights, bias, vocab_list, info, hidden_bias, output, weight_scale=scale)
 
 
 def main(argv: list[str] | None = None) -> None:
