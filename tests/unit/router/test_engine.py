@@ -247,6 +247,9 @@ def test_artifacts_round_trip_and_a_linear_routing_v1_artifact_still_loads(tmp_p
     water, police = network.predict("burst pipe"), network.predict("knife")
     assert max(water.lead, key=water.lead.get) == "water" and water.involved["police"] < 0.5
     assert max(police.lead, key=police.lead.get) == "police" and police.police > 0.5
+    for text in ("burst pipe", "knife"):
+        a, b = network.predict(text), stored.predict(text)
+        assert max(a.lead, key=a.lead.get) == max(b.lead, key=b.lead.get) and abs(a.police - b.police) < 0.01
 
 
 def test_data_hash_covers_the_department_terms_but_not_the_operators_rules(tmp_path: Path) -> None:

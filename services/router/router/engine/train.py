@@ -8,8 +8,9 @@ The model (:mod:`router.engine.model`): a bag of n-gram vectors, one hidden laye
 priority), trained jointly with PyTorch (:func:`_fit`). Deterministic: the data files are read in name order,
 augmentation uses a random generator seeded per report id, the network's start, the batch order and dropout come
 from ``Params.seed``, and training runs on one thread, so the same data gives the same weights; ``make train`` also
-holds numpy's and PyTorch's kernels at AVX2, so that machines with and without AVX-512 give them bit for bit (their
-kernels round differently). The artifact's metadata records the SHA-256 of the data
+holds numpy's, PyTorch's and MKL's kernels at AVX2, because AVX-512 kernels round differently (on an AVX-512 machine
+PyTorch's default kernels gave other weights than the pinned ones; pinned, every run and a clean clone gave the
+committed bits). The artifact's metadata records the SHA-256 of the data
 files and of the bundled registry's department terms (training examples too; its priority triggers and joint rules
 are not, so operators edit those without retraining); a unit test fails when they no longer match, so nobody
 forgets to retrain.
