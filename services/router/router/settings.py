@@ -25,9 +25,11 @@ class RouterSettings(ServiceSettings):
     model_file: Path | None = Field(
         None, description="Routing model artifact (.npz with its .json); default: the one shipped in the package.")
     review_threshold: float = Field(
-        EngineSettings.review_threshold, ge=0, le=1, description="Decisions less confident than this go to the triage queue.")
+        EngineSettings.review_threshold, ge=0, le=1,
+        description="Decisions less confident than this go to the triage queue.")
     police_threshold: float = Field(
-        EngineSettings.police_threshold, gt=0, le=1, description="Model police-matter probability from which a report is a police matter.")
+        EngineSettings.police_threshold, gt=0, le=1,
+        description="Model police-matter probability from which a report is a police matter.")
     duplicate_detection: bool = Field(True, description="Link reports of the same incident to its first report")
     duplicate_window_s: float = Field(7200.0, gt=0, description="How far back (by receipt time) an open incident "
                                                                 "can take another caller's report")

@@ -141,12 +141,10 @@ class RoutingModel:
         rows = [i for f in features(normalised) if (i := vocab.get(f)) is not None]
         extra = [i for f in rules if (i := vocab.get(f)) is not None] if self.rule_scale else []
         n = len(rows) + len(extra)
-        summed = np.zeros(self._weights32.shape[1], dtype=np.float32)
+        summed = self._weights32[rows].sum(axis=0) if rows else np.zeros(self._weights32.shape[1], np.float32)
+        if extra:
+            summed = summed + np.float32(self.rule_scale) * self._weights32[extra].sum(axis=0)
         if n:
-            if rows:
-                summed = self._weights32[rows].sum(axis=0)
-            if extra:
-                summed = summed + np.float32(self.rule_scale) * self._weights32[extra].sum(axis=0)
             summed = summed * np.float32(1 / math.sqrt(n))
         if self.output is None:
             return summed + self.bias, rows, None
