@@ -6,8 +6,8 @@ Reads every ``*.jsonl`` file in ``services/router/training/data/`` (one report a
 
 The model (:mod:`router.engine.model`): a bag of n-gram vectors, one hidden layer and three heads (lead, involved,
 priority), trained jointly with PyTorch (:func:`_fit`). Deterministic: the data files are read in name order,
-augmentation uses a random generator seeded per report id, the network's start, the batch order and dropout come
-from ``Params.seed``, and training runs on one thread, so the same data gives the same weights; ``make train`` also
+augmentation uses a random generator seeded per report id, the network's start, the batch order and both dropouts
+(of input features and of hidden units) come from ``Params.seed``, and training runs on one thread, so the same data gives the same weights; ``make train`` also
 holds numpy's, PyTorch's and MKL's kernels at AVX2, because AVX-512 kernels round differently (on an AVX-512 machine
 PyTorch's default kernels gave other weights than the pinned ones; pinned, every run and a clean clone gave the
 committed bits). The artifact's metadata records the SHA-256 of the data
@@ -83,6 +83,10 @@ class Params:
     hidden: int = 64  # hidden units (tried on the held-out split: 64, 128 and 256 scored alike)
     epochs: int = 5
     dropout: float = 0.3
+    # each epoch, drop each n-gram of a training example with this probability (and scale the rest up), so that no
+    # single phrase decides alone; on the held-out split (two data versions, two seeds): lead accuracy +0.002 to
+    # +0.004, police AUC alike or up to +0.0005, P1 AUC +0.001 against none (README, "Routing engine", stop 16)
+    feature_dropout: float = 0.4
     learning_rate: float = 0.002
     batch_size: int = 128
     init_scale: float = 0.05  # feature vectors start as normal(0, init_scale)
@@ -331,7 +335,7 @@ def _fit(examples: _Examples, vocabulary: int, params: Params) -> tuple[np.ndarr
     Loss per document: the lead's cross-entropy (times ``lead_weight``) + the involved heads' binary
     cross-entropies (summed over departments) + the priority's cross-entropy (reports only), each times the
     document's weight. Adam (lazy, sparse for the feature rows), mini-batches in an order drawn from the seed,
-    dropout on the hidden units; one thread and a fixed seed make it deterministic."""
+    dropout on the input features (``feature_dropout``) and on the hidden units; one thread and a fixed seed make it deterministic."""
     import torch
     from torch import nn
     from torch.nn import functional
@@ -363,6 +367,9 @@ def _fit(examples: _Examples, vocabulary: int, params: Params) -> tuple[np.ndarr
                     offsets = np.cumsum([0] + [b - a for a, b in spans[:-1]])
                     idx = np.concatenate([indices[a:b] for a, b in spans])
                     val = np.concatenate([values[a:b] for a, b in spans])
+                    if params.feature_dropout:
+                        val = val * (order.random(len(val)) >= params.feature_dropout) / (1 - params.feature_dropout)
+                        val = val.astype(np.float32)
                     summed = embedding(torch.from_numpy(idx), torch.from_numpy(offsets), torch.from_numpy(val))
                     logits = output(dropout(torch.relu(summed + hidden_bias)))
                     rows = torch.from_numpy(batch)
