@@ -7,11 +7,11 @@ Reads every ``*.jsonl`` file in ``services/router/training/data/`` (one report a
 The model (:mod:`router.engine.model`): a bag of n-gram vectors, one hidden layer and three heads (lead, involved,
 priority), trained jointly with PyTorch (:func:`_fit`). Deterministic: the data files are read in name order,
 augmentation uses a random generator seeded per report id, the network's start, the batch order and both dropouts
-(of input features and of hidden units) come from ``Params.seed``, and training runs on one thread, so the same data gives the same weights; ``make train`` also
-holds numpy's, PyTorch's and MKL's kernels at AVX2, because AVX-512 kernels round differently (on an AVX-512 machine
-PyTorch's default kernels gave other weights than the pinned ones; pinned, every run and a clean clone gave the
-committed bits). The artifact's metadata records the SHA-256 of the data
-files and of the bundled registry's department terms (training examples too; its priority triggers and joint rules
+(of input features and of hidden units) come from ``Params.seed``, and training runs on one thread, so the same
+data gives the same weights; ``make train`` also holds numpy's, PyTorch's and MKL's kernels at AVX2, because
+AVX-512 kernels round differently (on an AVX-512 machine PyTorch's default kernels gave other weights than the
+pinned ones; pinned, every run and a clean clone gave the committed bits). The artifact's metadata records the
+SHA-256 of the data files and of the bundled registry's department terms (training examples too; its priority triggers and joint rules
 are not, so operators edit those without retraining); a unit test fails when they no longer match, so nobody
 forgets to retrain.
 
@@ -335,7 +335,8 @@ def _fit(examples: _Examples, vocabulary: int, params: Params) -> tuple[np.ndarr
     Loss per document: the lead's cross-entropy (times ``lead_weight``) + the involved heads' binary
     cross-entropies (summed over departments) + the priority's cross-entropy (reports only), each times the
     document's weight. Adam (lazy, sparse for the feature rows), mini-batches in an order drawn from the seed,
-    dropout on the input features (``feature_dropout``) and on the hidden units; one thread and a fixed seed make it deterministic."""
+    dropout on the input features (``feature_dropout``) and on the hidden units; one thread and a fixed seed make it
+    deterministic."""
     import torch
     from torch import nn
     from torch.nn import functional
