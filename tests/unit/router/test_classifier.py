@@ -62,6 +62,24 @@ def test_urgent_trigger_beats_enquiry_marker(classifier: KeywordClassifier) -> N
     assert classify(classifier, "请问，楼道里有很浓的煤气味怎么办").priority == "P1"
 
 
+@pytest.mark.parametrize(("text", "priority"), [
+    # an alarm is not smoke: WRITING.md, an alarm sounding with no smoke confirmed is P2, left to the model here
+    ("The smoke alarm in the flat next door has been beeping for an hour, no smoke, nobody answers", "P3"),
+    ("How do I get a free smoke detector fitted?", "P4"),
+    ("Smoke alarm going off next door and there is smoke coming under their door", "P1"),
+    ("Fire alarm ringing and flames in the kitchen window", "P1"),
+    # a trigger word in another sense or denied is no trigger; the word itself still is
+    ("楼道里堆满了纸箱和电动车，存在很大的火灾隐患，物业不管", "P3"),
+    ("电梯故障停运两天，无人被困", "P3"),
+    ("Tattoo studio reusing needles, my friend's arm is infected", "P3"),
+    ("An armed man is outside the shop", "P1"),
+    ("楼下仓库着火了", "P1"),
+])
+def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier: KeywordClassifier, text: str,
+                                                      priority: str) -> None:
+    assert classify(classifier, text).priority == priority
+
+
 def test_vulnerable_person_raises_priority_to_p2(classifier: KeywordClassifier) -> None:
     decision = classify(classifier, "The heating in our flat is not working and my elderly mother lives with us")
     assert (decision.lead, decision.priority) == ("heating", "P2")
