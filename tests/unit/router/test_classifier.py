@@ -76,7 +76,7 @@ def test_urgent_trigger_beats_enquiry_marker(classifier: KeywordClassifier) -> N
     ("楼下仓库着火了", "P1"),
 ])
 def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier: KeywordClassifier, text: str,
-                                                      priority: str) -> None:
+                                                                       priority: str) -> None:
     assert classify(classifier, text).priority == priority
 
 
