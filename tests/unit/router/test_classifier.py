@@ -81,6 +81,20 @@ def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier
     assert classify(classifier, text).priority == priority
 
 
+@pytest.mark.parametrize(("text", "p1"), [
+    # WRITING.md: a missing adult with dementia is P1 at night or in the cold, else P2 (which the model weighs)
+    ("My dad has dementia and he's gone missing, it's dark and freezing out there", True),
+    ("我妈有老年痴呆，晚上出去散步到现在还没回来，外面在下雨", True),
+    ("喂，我阿爺有認知障礙，落樓買報紙到而家都未返，已經凌晨一點幾", True),
+    ("My dad has dementia and he's gone missing from the day centre this morning", False),
+    ("我妈有老年痴呆，早上出去买菜，到现在还没回来", False),
+    ("My mother has dementia, where can I find a night carer for her?", False),
+])
+def test_a_missing_adult_with_dementia_is_p1_at_night_or_in_the_cold(classifier: KeywordClassifier, text: str,
+                                                                     p1: bool) -> None:
+    assert (classify(classifier, text).priority == "P1") is p1
+
+
 def test_vulnerable_person_raises_priority_to_p2(classifier: KeywordClassifier) -> None:
     decision = classify(classifier, "The heating in our flat is not working and my elderly mother lives with us")
     assert (decision.lead, decision.priority) == ("heating", "P2")
