@@ -85,7 +85,7 @@ class Params:
     dropout: float = 0.3
     # each epoch, drop each n-gram of a training example with this probability (and scale the rest up), so that no
     # single phrase decides alone; on the held-out split (two data versions, two seeds): lead accuracy +0.002 to
-    # +0.004, police AUC alike or up to +0.0005, P1 AUC +0.001 against none (README, "Routing engine", stop 16)
+    # +0.004, police AUC alike or up to +0.0005, P1 AUC +0.001 against none (docs/routing-history.md, stop 16)
     feature_dropout: float = 0.4
     learning_rate: float = 0.002
     batch_size: int = 128
