@@ -75,6 +75,10 @@ def test_urgent_trigger_beats_enquiry_marker(classifier: KeywordClassifier) -> N
     ("Tattoo studio reusing needles, my friend's arm is infected", "P3"),
     ("An armed man is outside the shop", "P1"),
     ("楼下仓库着火了", "P1"),
+    ("Bus shelter on Fir Rd has no timetable and the display is blank", "P3"),
+    ("There's a fire in the bin store on Fir Road", "P1"),
+    ("When does my firearms licence renewal need to be in?", "P3"),
+    ("杨絮满天飞，过敏的人受不了，还容易着火，能不能处理一下", "P3"),
 ])
 def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier: KeywordClassifier, text: str,
                                                                        priority: str) -> None:
