@@ -79,6 +79,9 @@ def test_urgent_trigger_beats_enquiry_marker(classifier: KeywordClassifier) -> N
     ("There's a fire in the bin store on Fir Road", "P1"),
     ("When does my firearms licence renewal need to be in?", "P3"),
     ("杨絮满天飞，过敏的人受不了，还容易着火，能不能处理一下", "P3"),
+    ("对面塑料厂烟囱冒黑烟，整个站台都是焦糊味", "P3"),
+    ("我家燃气卡表显示没气了，上周刚充了三百", "P3"),
+    ("楼下有人晕倒了，没气了", "P1"),
 ])
 def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier: KeywordClassifier, text: str,
                                                                        priority: str) -> None:
