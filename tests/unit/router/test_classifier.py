@@ -82,6 +82,12 @@ def test_urgent_trigger_beats_enquiry_marker(classifier: KeywordClassifier) -> N
     ("对面塑料厂烟囱冒黑烟，整个站台都是焦糊味", "P3"),
     ("我家燃气卡表显示没气了，上周刚充了三百", "P3"),
     ("楼下有人晕倒了，没气了", "P1"),
+    ("Cars park in the fire lane of our block every night, security won't move them", "P3"),
+    ("The man downstairs smokes on his balcony every night, it comes into my bedroom", "P3"),
+    ("Barbecue smoke from the street stalls fills our flat every night", "P3"),
+    ("Thick smoke is pouring out of the window of the flat below", "P1"),
+    # WRITING.md: a wire down is P1
+    ("The wind's brought a cable down across the pavement by the bus stop", "P1"),
 ])
 def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier: KeywordClassifier, text: str,
                                                                        priority: str) -> None:
