@@ -100,6 +100,8 @@ def validation_problem(exc: RequestValidationError) -> Problem:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    document_problem_media_type(app)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
@@ -151,3 +153,23 @@ _DESCRIPTIONS = {400: "Malformed request (e.g. the body is not JSON)", 401: "Mis
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` entries documenting the problem details a route may answer with."""
     return {s: {"model": ProblemDetails, "description": _DESCRIPTIONS.get(s, "Problem")} for s in statuses}
+
+
+def document_problem_media_type(app: FastAPI) -> None:
+    """Document error responses (4xx, 5xx) under ``application/problem+json``, the media type they are served with:
+    FastAPI files every ``responses=`` model under ``application/json``, so clients generated from the document (and
+    contract testers such as schemathesis) would expect the wrong ``Content-Type``."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()  # cached by FastAPI in app.openapi_schema, edited here once
+            for item in schema.get("paths", {}).values():
+                for operation in (value for value in item.values() if isinstance(value, dict)):
+                    for status, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if str(status)[:1] in "45" and "application/json" in content:
+                            content[PROBLEM_JSON] = content.pop("application/json")
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -236,6 +236,7 @@ async def test_the_openapi_document_describes_every_endpoint(service: Department
     for path, method, op in operations:
         assert op.get("summary") and op.get("description"), (method, path)
         assert {"401", "403"} <= set(op["responses"]), (method, path)
+        assert set(op["responses"]["403"]["content"]) == {"application/problem+json"}, (method, path)
         if method == "post":
             assert {"404", "409", "422"} <= set(op["responses"]), (method, path)
     for name in ("TicketOut", "AuditEntryOut", "AuditVerification", "NoteIn", "ResolveIn", "ReasonIn", "AssignIn",

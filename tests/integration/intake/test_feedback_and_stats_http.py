@@ -318,6 +318,7 @@ async def test_openapi_documents_json_and_csv_for_stats(intake: Intake) -> None:
     spec = (await intake.client.get("/openapi.json")).json()
     content = spec["paths"]["/v1/stats"]["get"]["responses"]["200"]["content"]
     assert {"application/json", "text/csv"} <= set(content)
+    assert set(spec["paths"]["/v1/stats"]["get"]["responses"]["403"]["content"]) == {"application/problem+json"}
     assert "/v1/reports/{report_id}/feedback" in spec["paths"]
 
 

@@ -78,6 +78,18 @@ async def test_classify_refuses_bad_input_and_other_roles(router: Router) -> Non
         assert r.status_code == 403 and r.json()["status"] == 403
 
 
+async def test_error_responses_are_documented_with_the_media_type_they_are_served_with(router: Router) -> None:
+    spec = (await router.client.get("/openapi.json")).json()
+    errors = [(method, path, status, set(response.get("content", {}))) for path, item in spec["paths"].items()
+              for method, op in item.items() for status, response in op["responses"].items() if status[0] in "45"]
+    assert len(errors) > 10
+    for method, path, status, content in errors:
+        assert content <= {"application/problem+json"}, (method, path, status, content)
+    r = await router.client.post("/v1/classify", json={}, headers=router.auth("call_centre"))
+    documented = spec["paths"]["/v1/classify"]["post"]["responses"][str(r.status_code)]["content"]
+    assert r.headers["content-type"] in documented
+
+
 # --- presence -------------------------------------------------------------------------------------------------
 
 async def test_departments_list_presence_at_a_given_time(router: Router) -> None:
