@@ -87,6 +87,7 @@ async def test_filing_a_report_stores_it_and_answers_201_with_location(intake: I
     ({**VALID, "caller": {"phone": "call me"}}, "caller.phone", 422),
     ({**VALID, "occurred_at": "2999-01-01T00:00:00Z"}, "occurred_at", 422),
     ({**VALID, "occurred_at": "2026-01-01T00:00:00"}, "occurred_at", 422),
+    ({**VALID, "occurred_at": 1700000000}, "occurred_at", 422),  # not seconds since 1970
     ({**VALID, "priority": "P1"}, "priority", 422),
     ({k: v for k, v in VALID.items() if k != "channel"}, "channel", 422),
 ])
@@ -157,6 +158,9 @@ async def test_list_filters_and_cursor_pagination(intake: Intake) -> None:
     assert sorted(i["id"] for i in web) == sorted(ids[1::2])
     bad = await intake.client.get("/v1/reports", params={"cursor": "garbage"}, headers=h)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+    # a number is no date-time (pydantic alone would read it as seconds since 1970)
+    bad = await intake.client.get("/v1/reports", params={"created_from": "1700000000"}, headers=h)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "created_from"
 
 
 async def test_report_received_event_reaches_the_broker_in_cloudevents_binary_mode(

@@ -64,6 +64,7 @@ async def test_classify_evaluates_presence_at_the_given_time(router: Router) -> 
 async def test_classify_refuses_bad_input_and_other_roles(router: Router) -> None:
     for body, field in [({"text": ""}, "text"), ({}, "text"), ({"text": "x" * 4001}, "text"),
                         ({"text": GAS, "at": "2026-12-15T10:00:00"}, "at"),  # no time zone
+                        ({"text": GAS, "at": 0}, "at"),  # not seconds since 1970
                         ({"text": GAS, "location": {"lat": 91}}, "location.lat"),
                         ({"text": GAS, "extra": 1}, "extra")]:
         r = await router.client.post("/v1/classify", json=body, headers=router.auth("call_centre"))
@@ -102,8 +103,9 @@ async def test_departments_list_presence_at_a_given_time(router: Router) -> None
     assert winter["routable_now"] is True and winter["routes_to"] == "heating"
     assert summer["routable_now"] is False and summer["routes_to"] == "housing"
     assert summer["season"] == ["11-01", "03-31"] and summer["switched_on"] is None
-    r = await router.client.get("/v1/departments", params={"at": "not a time"}, headers=router.auth("call_centre"))
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "at"
+    for at in ("not a time", "0.5"):
+        r = await router.client.get("/v1/departments", params={"at": at}, headers=router.auth("call_centre"))
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "at", at
 
 
 async def test_switching_a_temporary_department_changes_routing_and_is_audited(router_with_temporary: Router

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -14,6 +13,7 @@ from shared.http import UnitOfWork
 from shared.identity import Principal
 from shared.identity.http import require_roles
 from shared.problems import problem_responses
+from shared.timestamps import IsoDatetime
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 CallCentre = Annotated[Principal, Depends(require_roles("call_centre", "centre_operator", "admin"))]
@@ -82,8 +82,8 @@ async def list_reports(
     status: Annotated[ReportStatus | None, Query(description="Only reports in this status")] = None,
     channel: Annotated[Channel | None, Query()] = None,
     department: Annotated[str | None, Query(max_length=32, description="Routed to this department code")] = None,
-    created_from: Annotated[datetime | None, Query(description="Created at or after (ISO 8601)")] = None,
-    created_to: Annotated[datetime | None, Query(description="Created before (ISO 8601)")] = None,
+    created_from: Annotated[IsoDatetime | None, Query(description="Created at or after (ISO 8601)")] = None,
+    created_to: Annotated[IsoDatetime | None, Query(description="Created before (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ReportPage:

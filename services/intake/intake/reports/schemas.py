@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared.events import Channel, Priority, Satisfaction
+from shared.timestamps import IsoAwareDatetime
 
 MAX_TEXT = 4000
 ReportStatus = Literal["received", "triage", "routed", "acknowledged", "in_progress", "resolved", "closed",
@@ -46,7 +47,8 @@ class ReportIn(_In):
     channel: Channel = Field(description="Where the report came in")
     caller: CallerIn = Field(default_factory=CallerIn)
     location: LocationIn = Field(default_factory=LocationIn)
-    occurred_at: AwareDatetime | None = Field(None, description="When it happened (with a time zone); not in the future")
+    occurred_at: IsoAwareDatetime | None = Field(None, description="When it happened (with a time zone); not in the "
+                                                                 "future")
     external_ref: str | None = Field(None, max_length=128, description="The call centre's own reference")
 
     @field_validator("occurred_at")

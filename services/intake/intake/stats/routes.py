@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -13,6 +12,7 @@ from shared.http import UnitOfWork
 from shared.identity import Principal
 from shared.identity.http import require_roles
 from shared.problems import problem_responses
+from shared.timestamps import IsoDatetime
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 Viewer = Annotated[Principal, Depends(require_roles("centre_operator", "admin", "department_supervisor"))]
@@ -41,9 +41,10 @@ async def stats_service(request: Request, session: UnitOfWork) -> StatsService:
                **problem_responses(401, 403, 422)})
 async def get_stats(
     principal: Viewer, request: Request,
-    start: Annotated[datetime | None, Query(alias="from", description="Received at or after (ISO 8601; no zone = "
+    start: Annotated[IsoDatetime | None, Query(alias="from", description="Received at or after (ISO 8601; no zone = "
                                             "UTC); default: no lower bound")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="Received before (ISO 8601); default: now")] = None,
+    end: Annotated[IsoDatetime | None, Query(alias="to", description="Received before (ISO 8601); default: "
+                                             "now")] = None,
     department: Annotated[str | None, Query(max_length=32, description="A department code")] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
     service: StatsService = Depends(stats_service),

@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime
 
 from router.registry.schemas import DepartmentOut, PresenceChangeOut, PresenceIn, SwitchOut
 from router.registry.service import Presence, PresenceService
@@ -14,11 +13,12 @@ from shared.http import UnitOfWork
 from shared.identity import Principal
 from shared.identity.http import current_principal, require_roles
 from shared.problems import problem_responses
+from shared.timestamps import IsoAwareDatetime
 
 router = APIRouter(prefix="/v1/departments", tags=["departments"])
 Anyone = Annotated[Principal, Depends(current_principal)]
 Operator = Annotated[Principal, Depends(require_roles("centre_operator", "admin"))]
-At = Annotated[AwareDatetime | None, Query(description="Evaluate presence at this moment (ISO 8601 with a time "
+At = Annotated[IsoAwareDatetime | None, Query(description="Evaluate presence at this moment (ISO 8601 with a time "
                                                         "zone); default now", examples=["2026-07-01T09:00:00+08:00"])]
 
 

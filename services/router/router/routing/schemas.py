@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.events import Channel, Priority
+from shared.timestamps import IsoAwareDatetime
 
 MAX_TEXT = 4000
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
@@ -81,7 +82,7 @@ class ClassifyIn(_In):
         description=f"What the caller is saying, 1–{MAX_TEXT} characters")
     location: ClassifyLocation | None = Field(None, description="Where: the classifier routes by text only; the "
                                                                 "location finds an open incident it may repeat")
-    at: AwareDatetime | None = Field(None, description="Evaluate presence (seasons, switches) at this moment; "
+    at: IsoAwareDatetime | None = Field(None, description="Evaluate presence (seasons, switches) at this moment; "
                                                        "default now")
 
 
