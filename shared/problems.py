@@ -14,8 +14,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 TYPE_BASE = "https://linkage.example/problems/"
 
 log = logging.getLogger("linkage.problems")
@@ -117,7 +119,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem.status = exc.status_code
         problem.title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
         problem.slug = problem.title.lower().replace(" ", "-")
-        return problem_response(problem, request, getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            headers["Allow"] = allowed
+        return problem_response(problem, request, headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -155,17 +160,33 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ProblemDetails, "description": _DESCRIPTIONS.get(s, "Problem")} for s in statuses}
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method the request's path supports (RFC 9110: a 405 lists them in ``Allow``), found by asking the app's
+    routes to match the path with each method. Starlette's own 405 names only the methods of the first route whose
+    path matched (``POST`` for ``/v1/reports``, which also has ``GET``)."""
+    methods = {method for method in _METHODS for route in request.app.router.routes
+               if route.matches({**request.scope, "method": method})[0] is Match.FULL}
+    return ", ".join(sorted(methods))
+
+
 def document_problem_media_type(app: FastAPI) -> None:
     """Document error responses (4xx, 5xx) under ``application/problem+json``, the media type they are served with:
     FastAPI files every ``responses=`` model under ``application/json``, so clients generated from the document (and
-    contract testers such as schemathesis) would expect the wrong ``Content-Type``."""
+    contract testers such as schemathesis) would expect the wrong ``Content-Type``. Every operation that takes a body
+    also documents the 400 (not JSON) and 413 (too large) that any body can get."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()  # cached by FastAPI in app.openapi_schema, edited here once
+            documented = "ProblemDetails" in schema.get("components", {}).get("schemas", {})
             for item in schema.get("paths", {}).values():
                 for operation in (value for value in item.values() if isinstance(value, dict)):
+                    if documented and "requestBody" in operation:
+                        for status in (400, 413):
+                            operation["responses"].setdefault(str(status), {
+                                "description": _DESCRIPTIONS[status],
+                                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}})
                     for status, response in operation.get("responses", {}).items():
                         content = response.get("content", {})
                         if str(status)[:1] in "45" and "application/json" in content:

@@ -163,6 +163,14 @@ async def test_list_filters_and_cursor_pagination(intake: Intake) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "created_from"
 
 
+async def test_a_method_the_path_does_not_have_is_405_listing_every_method_it_has(intake: Intake) -> None:
+    r = await intake.client.delete("/v1/reports", headers=bearer(intake.keys["centre_operator"]))
+    assert r.status_code == 405 and r.headers["content-type"] == "application/problem+json"
+    assert set(r.headers["allow"].split(", ")) == {"GET", "POST"}  # Starlette alone said "POST"
+    assert (await intake.client.get("/v1/reports", headers=bearer(intake.keys["centre_operator"]))).status_code == 200
+    assert await intake.count() == 0
+
+
 async def test_report_received_event_reaches_the_broker_in_cloudevents_binary_mode(
         intake: Intake, broker: TansuBroker) -> None:
     r = await intake.post(VALID)
