@@ -179,18 +179,31 @@ def document_problem_media_type(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = generate()  # cached by FastAPI in app.openapi_schema, edited here once
-            documented = "ProblemDetails" in schema.get("components", {}).get("schemas", {})
-            for item in schema.get("paths", {}).values():
-                for operation in (value for value in item.values() if isinstance(value, dict)):
-                    if documented and "requestBody" in operation:
-                        for status in (400, 413):
-                            operation["responses"].setdefault(str(status), {
-                                "description": _DESCRIPTIONS[status],
-                                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}})
-                    for status, response in operation.get("responses", {}).items():
-                        content = response.get("content", {})
-                        if str(status)[:1] in "45" and "application/json" in content:
-                            content[PROBLEM_JSON] = content.pop("application/json")
+            components = schema.get("components", {}).get("schemas", {})
+            if "ProblemDetails" in components:
+                _document_problems(schema, components)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_problems(schema: dict[str, Any], components: dict[str, Any]) -> None:
+    def problem(status: int) -> dict[str, Any]:
+        return {"description": _DESCRIPTIONS[status],
+                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}}
+
+    for item in schema.get("paths", {}).values():
+        for operation in (value for value in item.values() if isinstance(value, dict)):
+            responses = operation.get("responses", {})
+            if "requestBody" in operation:
+                for status in (400, 413):
+                    responses.setdefault(str(status), problem(status))
+            for status, response in list(responses.items()):
+                content = response.get("content", {})
+                if "HTTPValidationError" in str(content):  # FastAPI's default 422, never served here
+                    responses[status] = problem(422)
+                elif str(status)[:1] in "45" and "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+    if "HTTPValidationError" not in str(schema.get("paths")):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)

@@ -239,8 +239,16 @@ async def test_the_openapi_document_describes_every_endpoint(service: Department
         assert set(op["responses"]["403"]["content"]) == {"application/problem+json"}, (method, path)
         if method == "post":
             assert {"404", "409", "422"} <= set(op["responses"]), (method, path)
+    # a 422 is problem details, never FastAPI's default validation-error shape (which this service does not serve)
+    assert "HTTPValidationError" not in str(spec)
+    staff = await service.auth("department_staff", "water")
+    bad_id = await service.client.get("/v1/tickets/" + "x" * 65, headers=staff)  # ids are at most 64 characters
+    assert bad_id.status_code == 422 and bad_id.headers["content-type"] == "application/problem+json"
+    documented = spec["paths"]["/v1/tickets/{ticket_id}"]["get"]["responses"]["422"]["content"]
+    assert documented == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
     for name in ("TicketOut", "AuditEntryOut", "AuditVerification", "NoteIn", "ResolveIn", "ReasonIn", "AssignIn",
-                 "FollowUpIn", "AssistIn", "ReleaseIn", "Clocks", "Escalation", "JointTicketOut", "FollowUpOut", "EscalationOut"):
+                 "FollowUpIn", "AssistIn", "ReleaseIn", "Clocks", "Escalation", "JointTicketOut", "FollowUpOut",
+                 "EscalationOut"):
         assert spec["components"]["schemas"][name].get("examples"), name
 
 
