@@ -82,6 +82,7 @@ async def test_filing_a_report_stores_it_and_answers_201_with_location(intake: I
     ({**VALID, "text": "x" * 4001}, "text", 422),
     ({**VALID, "location": {"lat": 91}}, "location.lat", 422),
     ({**VALID, "location": {"lon": -181}}, "location.lon", 422),
+    ({**VALID, "location": {"lat": False}}, "location.lat", 422),  # not 0.0
     ({**VALID, "channel": "carrier_pigeon"}, "channel", 422),
     ({**VALID, "text": 42}, "text", 422),
     ({**VALID, "caller": {"phone": "call me"}}, "caller.phone", 422),

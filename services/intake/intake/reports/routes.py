@@ -13,7 +13,7 @@ from shared.http import UnitOfWork
 from shared.identity import Principal
 from shared.identity.http import require_roles
 from shared.problems import problem_responses
-from shared.timestamps import IsoDatetime
+from shared.inputs import IsoDatetime
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 CallCentre = Annotated[Principal, Depends(require_roles("call_centre", "centre_operator", "admin"))]

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from shared.events import Channel, Priority, Satisfaction
-from shared.timestamps import IsoAwareDatetime
+from shared.inputs import Coordinate, IsoAwareDatetime
 
 MAX_TEXT = 4000
 ReportStatus = Literal["received", "triage", "routed", "acknowledged", "in_progress", "resolved", "closed",
@@ -28,8 +28,8 @@ class CallerIn(_In):
 
 class LocationIn(_In):
     address: str | None = Field(None, max_length=500, examples=["18 Xingfu Road, Building 3"])
-    lat: float | None = Field(None, ge=-90, le=90, examples=[30.6586])
-    lon: float | None = Field(None, ge=-180, le=180, examples=[104.0648])
+    lat: Coordinate | None = Field(None, ge=-90, le=90, examples=[30.6586])
+    lon: Coordinate | None = Field(None, ge=-180, le=180, examples=[104.0648])
     grid_id: str | None = Field(None, max_length=64, examples=["G-0412"])
 
 

@@ -13,7 +13,7 @@ from shared.http import UnitOfWork
 from shared.identity import Principal
 from shared.identity.http import current_principal, require_roles
 from shared.problems import problem_responses
-from shared.timestamps import IsoAwareDatetime
+from shared.inputs import IsoAwareDatetime
 
 router = APIRouter(prefix="/v1/departments", tags=["departments"])
 Anyone = Annotated[Principal, Depends(current_principal)]

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.events import Channel, Priority
-from shared.timestamps import IsoAwareDatetime
+from shared.inputs import Coordinate, IsoAwareDatetime
 
 MAX_TEXT = 4000
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
@@ -68,8 +68,8 @@ class RoutingOut(BaseModel):
 
 class ClassifyLocation(_In):
     address: str | None = Field(None, max_length=500, examples=["18 Xingfu Road, Building 3"])
-    lat: float | None = Field(None, ge=-90, le=90, examples=[30.6586])
-    lon: float | None = Field(None, ge=-180, le=180, examples=[104.0648])
+    lat: Coordinate | None = Field(None, ge=-90, le=90, examples=[30.6586])
+    lon: Coordinate | None = Field(None, ge=-180, le=180, examples=[104.0648])
     grid_id: str | None = Field(None, max_length=64, examples=["G-0412"])
 
 
