@@ -89,12 +89,19 @@ def test_urgent_trigger_beats_enquiry_marker(classifier: KeywordClassifier) -> N
     ("The man downstairs smokes on his balcony every night, it comes into my bedroom", "P3"),
     ("Barbecue smoke from the street stalls fills our flat every night", "P3"),
     ("Thick smoke is pouring out of the window of the flat below", "P1"),
-    # WRITING.md: a wire down is P1
-    ("The wind's brought a cable down across the pavement by the bus stop", "P1"),
 ])
 def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier: KeywordClassifier, text: str,
                                                                        priority: str) -> None:
     assert classify(classifier, text).priority == priority
+
+
+@pytest.mark.parametrize("text", [
+    "The wind's brought a cable down across the pavement by the bus stop",
+    "Overhead line down across the footway at the school, arcing on the wet ground",
+    "Caller reports a conductor down across Marlow Crescent",
+])
+def test_a_wire_down_is_p1_however_it_is_put(classifier: KeywordClassifier, text: str) -> None:
+    assert classify(classifier, text).priority == "P1"  # WRITING.md: a wire down is P1
 
 
 @pytest.mark.parametrize(("text", "p1"), [
