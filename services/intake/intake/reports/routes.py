@@ -12,8 +12,8 @@ from shared.events import Channel
 from shared.http import UnitOfWork
 from shared.identity import Principal
 from shared.identity.http import require_roles
-from shared.problems import problem_responses
 from shared.inputs import IsoDatetime
+from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 CallCentre = Annotated[Principal, Depends(require_roles("call_centre", "centre_operator", "admin"))]

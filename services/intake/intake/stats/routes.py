@@ -11,8 +11,8 @@ from intake.stats.service import StatsService
 from shared.http import UnitOfWork
 from shared.identity import Principal
 from shared.identity.http import require_roles
-from shared.problems import problem_responses
 from shared.inputs import IsoDatetime
+from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 Viewer = Annotated[Principal, Depends(require_roles("centre_operator", "admin", "department_supervisor"))]
@@ -41,8 +41,8 @@ async def stats_service(request: Request, session: UnitOfWork) -> StatsService:
                **problem_responses(401, 403, 422)})
 async def get_stats(
     principal: Viewer, request: Request,
-    start: Annotated[IsoDatetime | None, Query(alias="from", description="Received at or after (ISO 8601; no zone = "
-                                            "UTC); default: no lower bound")] = None,
+    start: Annotated[IsoDatetime | None, Query(alias="from", description="Received at or after (ISO 8601; no zone "
+                                               "= UTC); default: no lower bound")] = None,
     end: Annotated[IsoDatetime | None, Query(alias="to", description="Received before (ISO 8601); default: "
                                              "now")] = None,
     department: Annotated[str | None, Query(max_length=32, description="A department code")] = None,

@@ -12,14 +12,15 @@ from shared.events import department_topic
 from shared.http import UnitOfWork
 from shared.identity import Principal
 from shared.identity.http import current_principal, require_roles
-from shared.problems import problem_responses
 from shared.inputs import IsoAwareDatetime
+from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/departments", tags=["departments"])
 Anyone = Annotated[Principal, Depends(current_principal)]
 Operator = Annotated[Principal, Depends(require_roles("centre_operator", "admin"))]
 At = Annotated[IsoAwareDatetime | None, Query(description="Evaluate presence at this moment (ISO 8601 with a time "
-                                                        "zone); default now", examples=["2026-07-01T09:00:00+08:00"])]
+                                                           "zone); default now",
+                                               examples=["2026-07-01T09:00:00+08:00"])]
 
 
 def service(request: Request, session: UnitOfWork) -> PresenceService:

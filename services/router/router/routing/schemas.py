@@ -83,7 +83,7 @@ class ClassifyIn(_In):
     location: ClassifyLocation | None = Field(None, description="Where: the classifier routes by text only; the "
                                                                 "location finds an open incident it may repeat")
     at: IsoAwareDatetime | None = Field(None, description="Evaluate presence (seasons, switches) at this moment; "
-                                                       "default now")
+                                                          "default now")
 
 
 class PossibleIncidentOut(BaseModel):
