@@ -143,6 +143,19 @@ def test_joint_handling(classifier: KeywordClassifier, text: str, lead: str, ass
     assert not decision.needs_review
 
 
+@pytest.mark.parametrize("text", [
+    "massive fight outside the kebab shop, someone getting kicked and he's not moving",
+    "ROBBERY W/ KNIFE, Canal St. Victim male 20s, stab wound to arm, 2 suspects",
+    "两个人在门口打架，一个人被啤酒瓶把头打破了，满脸是血",
+    "捷運車廂裡兩個男的打起來了，一個被打到流鼻血",
+])
+def test_violence_with_an_injury_however_it_is_put_is_police_with_ems(classifier: KeywordClassifier,
+                                                                     text: str) -> None:
+    decision = classify(classifier, text)  # WRITING.md: a casualty of a crime is police + ems
+    assert (decision.lead, decision.priority) == ("police", "P1")
+    assert "ems" in decision.assisting
+
+
 def test_crash_with_injuries_is_a_p1_police_matter(classifier: KeywordClassifier) -> None:
     decision = classify(classifier, "前面路口两车相撞，有人受伤流血")
     assert decision.police and decision.priority == "P1"
