@@ -156,6 +156,19 @@ def test_violence_with_an_injury_however_it_is_put_is_police_with_ems(classifier
     assert "ems" in decision.assisting
 
 
+@pytest.mark.parametrize("text", [
+    "The old lady across the landing, nobody's seen her for a week, there's a smell at her door and flies",
+    "WELFARE CHECK - no sign of life, post piling up 5 days",
+    "隔壁独居老人好几天没见了，门口有股臭味，敲门没人应",
+    "樓上阿伯好幾天沒看到了，門口有蒼蠅",
+])
+def test_no_sign_of_life_for_days_behind_a_door_is_police_with_civil_affairs(classifier: KeywordClassifier,
+                                                                             text: str) -> None:
+    decision = classify(classifier, text)  # WRITING.md: no sign of life for days behind a door
+    assert decision.lead == "police" and decision.police
+    assert "civil_affairs" in decision.assisting
+
+
 def test_crash_with_injuries_is_a_p1_police_matter(classifier: KeywordClassifier) -> None:
     decision = classify(classifier, "前面路口两车相撞，有人受伤流血")
     assert decision.police and decision.priority == "P1"
