@@ -134,6 +134,9 @@ def test_vulnerable_person_raises_priority_to_p2(classifier: KeywordClassifier) 
     ("十几个人在学校附近的饭店吃饭后食物中毒，上吐下泻", "ems", {"market_regulation"}),
     ("Several of us got food poisoning after dinner at the Golden Dragon restaurant, two are vomiting", "ems",
      {"market_regulation"}),
+    # WRITING.md: an abandoned newborn is civil_affairs + police
+    ("ABANDONED NEWBORN on the church steps, Mill Rd, passer-by holding the baby", "civil_affairs", {"police"}),
+    ("垃圾站旁边发现一个被遗弃的婴儿，还在哭", "civil_affairs", {"police"}),
     # WRITING.md: a person threatening to jump is police + fire + ems P1
     ("Man on the roof edge of the Westgate car park, threatening to jump", "police", {"fire", "ems"}),
     ("有个女孩坐在天台边上，说要跳下去", "police", {"fire", "ems"}),
