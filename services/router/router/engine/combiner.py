@@ -57,8 +57,9 @@ class EngineSettings:
     # thresholds chosen on the held-out split for routing-v2's probabilities (README, "Routing engine")
     police_threshold: float = 0.05
     police_possible: float = 0.008
-    sure_lead: float = 0.8  # beside a lead this sure (not police, no police term), police needs ...
-    police_threshold_sure_lead: float = 0.12  # ... this much model probability to be decided (else: possible)
+    # beside a lead sure enough to dispatch without review (not police, no police term), police needs ...
+    sure_lead: float = 0.5
+    police_threshold_sure_lead: float = 0.1  # ... this much model probability to be decided (else: possible)
     assist_threshold: float = 0.5
     p1_threshold: float = 0.02
     rule_weight: float = 0.25
