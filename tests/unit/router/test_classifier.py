@@ -89,6 +89,8 @@ def test_urgent_trigger_beats_enquiry_marker(classifier: KeywordClassifier) -> N
     ("The man downstairs smokes on his balcony every night, it comes into my bedroom", "P3"),
     ("Barbecue smoke from the street stalls fills our flat every night", "P3"),
     ("Thick smoke is pouring out of the window of the flat below", "P1"),
+    ("楼上那家店天天喇叭喊跳楼价大甩卖，吵死了", "P3"),  # 跳楼价: a clearance price, not a suicide risk
+    ("有人站在楼顶说要跳楼", "P1"),
 ])
 def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier: KeywordClassifier, text: str,
                                                                        priority: str) -> None:
