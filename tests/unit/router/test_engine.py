@@ -69,7 +69,9 @@ def test_p1_triggers_are_unmissable_in_every_script(engine: RoutingEngine, text:
     ("Six of us have been throwing up since lunch at the noodle restaurant on King Street, food poisoning", "ems",
      {"market_regulation"}),
     ("公司旁边那家快餐店，我们好几个同事吃完都食物中毒了，上吐下泻", "ems", {"market_regulation"}),
-    ("Come quick, my brother has cut his wrists in the bathroom, there's so much blood", "police", {"ems"}),
+    # self-harm bleeding now: ems leads, police assists (WRITING.md: police assists for self-harm); the joint rule
+    # names police, the model gives police 0.01 as lead: the model sets the rule's lead aside, police stays
+    ("Come quick, my brother has cut his wrists in the bathroom, there's so much blood", "ems", {"police"}),
     ("Our lodger hanged himself in the garage, we've cut him down, he's not moving", "police", {"ems"}),
     ("我爸刚才说他不想活了，把自己锁在房间里，我闻到有烧炭的味道", "police", {"ems"}),
     ("隔壁阿姨跟老公吵架以后喝了农药，现在在地上打滚", "police", {"ems"}),
@@ -88,6 +90,27 @@ def test_joint_handling(engine: RoutingEngine, text: str, lead: str, assisting: 
     decision = classify(engine, text)
     assert decision.lead == lead, decision.explanation
     assert assisting <= set(decision.assisting), decision.explanation
+
+
+@pytest.mark.parametrize(("text", "lead"), [
+    # a drowning already pulled out and in CPR is a medical emergency, not a water rescue ('person in the water')
+    ("DROWNING - child pulled from pool, CPR in progress", "ems"),
+    # wires down and smoking are power's, not a fire ('fallen power line on fire')
+    ("The storm's brought a tree down onto the wires on Linden Road, the wires are on the ground now and smoking",
+     "power"),
+])
+def test_a_joint_rule_whose_lead_the_model_rules_out_is_set_aside(engine: RoutingEngine, text: str,
+                                                                  lead: str) -> None:
+    decision = classify(engine, text)
+    assert decision.lead == lead and "set aside" in decision.explanation, decision.explanation
+
+
+def test_police_named_by_a_joint_rule_is_kept_when_the_rule_is_set_aside() -> None:
+    every_rule_aside = RoutingEngine(load_registry(), settings=EngineSettings(joint_lead_floor=1.01))
+    decision = every_rule_aside.classify("Two cars crashed at the junction, one driver is injured and bleeding",
+                                         at=WINTER)
+    assert "set aside" in decision.explanation
+    assert decision.police and "police" in decision.departments, decision.explanation
 
 
 @pytest.mark.parametrize(("text", "lead"), [

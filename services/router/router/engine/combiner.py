@@ -9,7 +9,9 @@ Layers (see also the README's "Routing engine" section):
    police's is the police-matter probability) and priority.
 3. **Combiner** (this module), in this order:
 
-   - *Lead*: a matching joint rule names the lead (operators' explicit joint-handling practice). Otherwise the
+   - *Lead*: a matching joint rule names the lead (operators' explicit joint-handling practice), unless the model
+     gives that lead less than ``joint_lead_floor``: then the rule's terms matched a report that is not its matter,
+     and the rule is set aside (named in the explanation; police named by it still decides police). Otherwise the
      model's lead distribution is blended with the rules' share of term evidence,
      ``q = (p_model + rule_weight * p_rules) / (1 + rule_weight)`` (only ``p_model`` when no term matched), and
      the most probable department that can take the report now leads. Presence modes and refusals apply to the
@@ -64,6 +66,7 @@ class EngineSettings:
     p1_threshold: float = 0.02
     rule_weight: float = 0.25
     involved_weight: float = 0.0  # lead distribution sharpened by the involved heads: p_lead * p_involved ** w
+    joint_lead_floor: float = 0.05  # a joint rule counts only if the model gives its lead at least this probability
 
 
 class RoutingEngine:
@@ -129,8 +132,20 @@ class RoutingEngine:
         else:
             q = model_q
         reasons: list[str] = []
-        if rules.joint_lead is not None:
-            lead = rules.joint_lead
+        # a joint rule's terms can match a report that is not its matter ("sparks jumping off" a cable is no
+        # suicide risk): a rule whose lead the model all but rules out is set aside, except that police named by a
+        # matching rule still decides police (below)
+        joint_lead, joint_departments = rules.joint_lead, rules.joint_departments
+        set_aside = [rule for rule in rules.joint if prediction.lead.get(rule.lead, 1.0) < settings.joint_lead_floor]
+        if set_aside:
+            kept = [rule for rule in rules.joint if rule not in set_aside]
+            joint_lead = next((target for rule in kept if (target := place(rule.lead)) is not None), None)
+            joint_departments = tuple(dict.fromkeys(target for rule in kept for code in (rule.lead, *rule.assisting)
+                                                    if (target := place(code)) is not None))
+            reasons += [f"joint rule '{rule.name}' set aside (model: lead {rule.lead} "
+                        f"{prediction.lead.get(rule.lead, 0.0):.2f})" for rule in set_aside]
+        if joint_lead is not None:
+            lead = joint_lead
             confidence = max(0.85, q.get(lead, 0.0))
             reasons.append(f"lead {lead} by joint rule")
         elif q:
@@ -161,7 +176,7 @@ class RoutingEngine:
 
         # -- assisting ----------------------------------------------------------------------------------------
         assisting: list[str] = []
-        for code in rules.joint_departments:
+        for code in joint_departments:
             if code != lead and code not in assisting and code in registry and code not in exclude:
                 assisting.append(code)
         for code, p in sorted(prediction.involved.items(), key=lambda item: -item[1]):
