@@ -136,6 +136,9 @@ def test_vulnerable_person_raises_priority_to_p2(classifier: KeywordClassifier) 
     ("十几个人在学校附近的饭店吃饭后食物中毒，上吐下泻", "ems", {"market_regulation"}),
     ("Several of us got food poisoning after dinner at the Golden Dragon restaurant, two are vomiting", "ems",
      {"market_regulation"}),
+    # WRITING.md: carbon monoxide poisoning with people ill is ems + gas + fire (charcoal burnt indoors too)
+    ("CO poisoning, family of four with headaches and vomiting", "ems", {"gas", "fire"}),
+    ("冬天屋里烧炭取暖，一家三口头痛恶心", "ems", {"gas", "fire"}),
     # WRITING.md: an abandoned newborn is civil_affairs + police
     ("ABANDONED NEWBORN on the church steps, Mill Rd, passer-by holding the baby", "civil_affairs", {"police"}),
     ("垃圾站旁边发现一个被遗弃的婴儿，还在哭", "civil_affairs", {"police"}),
@@ -175,6 +178,15 @@ def test_no_sign_of_life_for_days_behind_a_door_is_police_with_civil_affairs(cla
     decision = classify(classifier, text)  # WRITING.md: no sign of life for days behind a door
     assert decision.lead == "police" and decision.police
     assert "civil_affairs" in decision.assisting
+
+
+@pytest.mark.parametrize("text", [
+    "我姐姐产后一直哭，她没说想不开的话，也没伤害自己，就是状态很差，能派个医生来看看吗",  # suicide denied
+    "我们在家烧炭打边炉，有两个人头晕",  # charcoal for a hotpot: carbon monoxide, not a suicide risk
+])
+def test_charcoal_for_cooking_or_suicide_denied_is_no_suicide_risk(classifier: KeywordClassifier, text: str) -> None:
+    decision = classify(classifier, text)
+    assert not decision.police and "suicide risk" not in decision.explanation, decision.explanation
 
 
 def test_crash_with_injuries_is_a_p1_police_matter(classifier: KeywordClassifier) -> None:
