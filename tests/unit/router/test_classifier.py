@@ -189,6 +189,17 @@ def test_charcoal_for_cooking_or_suicide_denied_is_no_suicide_risk(classifier: K
     assert not decision.police and "suicide risk" not in decision.explanation, decision.explanation
 
 
+@pytest.mark.parametrize("text", [
+    "small crash in the car park, nobody hurt, the other driver is shouting at me",
+    "TRAFFIC COLLISION - NO INJURY, PARTIES ARGUING",
+    "跟一个电动车撞了一下，没人受伤，但是他非要我赔两千",
+    "兩車擦撞，無人受傷，但對方態度很兇",
+])
+def test_a_crash_with_no_one_hurt_is_no_crash_with_injuries(classifier: KeywordClassifier, text: str) -> None:
+    decision = classify(classifier, text)  # WRITING.md: no injuries but a dispute -> police P3
+    assert "road crash with injuries" not in decision.explanation and decision.priority != "P1", decision.explanation
+
+
 def test_crash_with_injuries_is_a_p1_police_matter(classifier: KeywordClassifier) -> None:
     decision = classify(classifier, "前面路口两车相撞，有人受伤流血")
     assert decision.police and decision.priority == "P1"

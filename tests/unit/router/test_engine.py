@@ -105,6 +105,15 @@ def test_a_joint_rule_whose_lead_the_model_rules_out_is_set_aside(engine: Routin
     assert decision.lead == lead and "set aside" in decision.explanation, decision.explanation
 
 
+@pytest.mark.parametrize("text", [
+    "small crash in the car park, nobody hurt, the other driver is shouting at me",
+    "跟一个电动车撞了一下，没人受伤，但是他非要我赔两千",
+])
+def test_a_crash_with_no_one_hurt_is_police_alone_and_not_p1(engine: RoutingEngine, text: str) -> None:
+    decision = classify(engine, text)  # WRITING.md: no injuries but a dispute -> police P3
+    assert (decision.lead, decision.assisting) == ("police", ()) and decision.priority != "P1", decision.explanation
+
+
 def test_police_named_by_a_joint_rule_is_kept_when_the_rule_is_set_aside() -> None:
     every_rule_aside = RoutingEngine(load_registry(), settings=EngineSettings(joint_lead_floor=1.01))
     decision = every_rule_aside.classify("Two cars crashed at the junction, one driver is injured and bleeding",
