@@ -1,6 +1,10 @@
 """How far do careful readers agree with the writers' labels, and the engine with either?
 
     .venv/bin/python services/router/training/agreement/compare.py [--model HELD_OUT_MODEL.npz]
+    .venv/bin/python services/router/training/agreement/compare.py --independent
+
+The second form measures the independent set instead: the reader's labels of 300 of its English reports
+(``labels-ind-<batch>.jsonl``, one reader run each), against their authors' labels and the shipped engine.
 
 Reads the annotators' labels beside this script (``labels-<batch><n>.jsonl``: each batch labelled by two
 annotators who saw only the report text, ``WRITING.md`` and ``departments.md``), the writers' labels of the same
@@ -20,7 +24,7 @@ from pathlib import Path
 
 from router.engine import train as training
 from router.engine.combiner import RoutingEngine
-from router.engine.evaluate import AT
+from router.engine.evaluate import AT, INDEPENDENT_DIR
 from router.engine.model import RoutingModel
 from shared.registry import load_registry
 
@@ -41,6 +45,41 @@ def _pair(a: dict[str, dict], b: dict[str, dict], ids: list[str]) -> dict[str, f
     ref_p1 = [i for i in ids if b[i]["priority"] == "P1"]
     p1 = sum(a[i]["priority"] == "P1" for i in ref_p1) / max(len(ref_p1), 1)
     return {"police acc.": police, "police recall": recall, "lead": lead, "P1 recall": p1}
+
+
+def _independent_english() -> list[dict]:
+    rows = [row for path in sorted(INDEPENDENT_DIR.glob("*.jsonl")) for row in _load(path).values()]
+    return [row for row in rows if row["lang"] == "en"]
+
+
+def draw_independent(directory: Path, *, per_batch: int = 150, seed: int = 20261207) -> None:
+    """The reader's batches of the independent set: English reports drawn at random, ``batchC``, ``batchD``."""
+    rows = _independent_english()
+    random.Random(seed).shuffle(rows)
+    for i, name in enumerate("CD"):
+        (directory / f"batch{name}.jsonl").write_text("".join(
+            json.dumps({"id": row["id"], "text": row["text"]}, ensure_ascii=False) + "\n"
+            for row in rows[i * per_batch:(i + 1) * per_batch]), encoding="utf-8")
+
+
+def independent(labels_dir: Path) -> None:
+    """Reader, authors and the shipped engine against each other on the reader's sample of the independent set."""
+    reader = {i: row for path in sorted(labels_dir.glob("labels-ind-*.jsonl")) for i, row in _load(path).items()}
+    authors = {row["id"]: {**row, "lead_ok": row.get("lead_ok") or [row["lead"]]} for row in _independent_english()
+               if row["id"] in reader}
+    engine = RoutingEngine(load_registry())
+    decided = {}
+    for i, row in authors.items():
+        d = engine.classify(row["text"], at=AT)
+        decided[i] = {"police": d.police, "lead": d.lead, "priority": d.priority}
+    ids = list(reader)
+    print(f"{len(ids)} English reports of the independent set, one reader; lead: in the reference's lead_ok")
+    print(f"{'first vs second':24} {'police acc.':>12} {'police recall':>14} {'lead':>6} {'P1 recall':>10}")
+    for name, a, b in [("reader vs authors", reader, authors), ("engine vs authors", decided, authors),
+                       ("engine vs reader", decided, reader), ("authors vs reader", authors, reader)]:
+        r = _pair(a, b, ids)
+        print(f"{name:24} {r['police acc.']:>12.3f} {r['police recall']:>14.3f} {r['lead']:>6.3f} "
+              f"{r['P1 recall']:>10.3f}")
 
 
 def draw(held: list, directory: Path, *, per_language: int = 80, seed: int = 20261207) -> None:
@@ -68,7 +107,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--labels", type=Path, default=HERE, help="directory of labels-<batch><n>.jsonl")
     parser.add_argument("--draw", type=Path, default=None, metavar="DIR",
                         help="only write the annotators' batches (report text, no labels) to DIR")
+    parser.add_argument("--independent", action="store_true", help="measure the independent set's sample instead")
+    parser.add_argument("--draw-independent", type=Path, default=None, metavar="DIR",
+                        help="only write the reader's batches of the independent set to DIR")
     args = parser.parse_args(argv)
+    if args.draw_independent:
+        args.draw_independent.mkdir(parents=True, exist_ok=True)
+        draw_independent(args.draw_independent)
+        return
+    if args.independent:
+        independent(args.labels)
+        return
 
     registry = load_registry()
     rows = training.load_rows(training.DATA_DIR, registry)
@@ -81,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     engine = RoutingEngine(registry, model)
 
     annotators: dict[str, dict[str, dict[str, dict]]] = defaultdict(dict)  # batch -> annotator -> labels
-    for path in sorted(args.labels.glob("labels-*.jsonl")):
+    for path in sorted(args.labels.glob("labels-[A-Z][0-9].jsonl")):
         name = path.stem.removeprefix("labels-")
         annotators[name[0]][name] = _load(path)
     by_id = {row.id: row for row in held}
