@@ -3,15 +3,15 @@
     .venv/bin/python services/router/training/agreement/compare.py [--model HELD_OUT_MODEL.npz]
     .venv/bin/python services/router/training/agreement/compare.py --independent
 
-The second form measures the independent set instead: the reader's labels of 300 of its English reports
-(``labels-ind-<batch>.jsonl``, one reader run each), against their authors' labels and the shipped engine.
-
 Reads the annotators' labels beside this script (``labels-<batch><n>.jsonl``: each batch labelled by two
 annotators who saw only the report text, ``WRITING.md`` and ``departments.md``), the writers' labels of the same
 reports (``data/*.jsonl``, all from the held-out split) and the engine's decisions with a model trained without the
 held-out split (trained here, about three minutes, unless ``--model`` names one). Prints, per pair of label
 sources, police/non-police agreement, lead agreement and P1 agreement, and the engine's scores on the reports
 where the writer and both annotators agree. README.md (this directory) tells what the figures mean.
+
+The second form measures the independent set instead: the reader's labels of 300 of its English reports
+(``labels-ind-<batch>.jsonl``, one reader run each), against their authors' labels and the shipped engine.
 """
 
 from __future__ import annotations
