@@ -47,7 +47,7 @@ from pathlib import Path
 
 from router.engine.model import RoutingModel
 from router.engine.text import normalise, rule_features
-from router.routing.classifier import KeywordClassifier, RoutingDecision
+from router.routing.classifier import KeywordClassifier, RoutingDecision, joint_placement
 from shared.registry import FALLBACK_DEPARTMENT, POLICE_DEPARTMENT, PRIORITIES, Priority, Registry
 
 __all__ = ["EngineSettings", "RoutingEngine"]
@@ -138,10 +138,8 @@ class RoutingEngine:
         joint_lead, joint_departments = rules.joint_lead, rules.joint_departments
         set_aside = [rule for rule in rules.joint if prediction.lead.get(rule.lead, 1.0) < settings.joint_lead_floor]
         if set_aside:
-            kept = [rule for rule in rules.joint if rule not in set_aside]
-            joint_lead = next((target for rule in kept if (target := place(rule.lead)) is not None), None)
-            joint_departments = tuple(dict.fromkeys(target for rule in kept for code in (rule.lead, *rule.assisting)
-                                                    if (target := place(code)) is not None))
+            joint_lead, joint_departments = joint_placement((rule for rule in rules.joint if rule not in set_aside),
+                                                            place)
             reasons += [f"joint rule '{rule.name}' set aside (model: lead {rule.lead} "
                         f"{prediction.lead.get(rule.lead, 0.0):.2f})" for rule in set_aside]
         if joint_lead is not None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, Protocol
@@ -230,6 +230,17 @@ def _weight(term: str) -> float:
     return 1.5 if len(key) >= 3 else 1.0
 
 
+def joint_placement(rules: Iterable[JointRule], place: Callable[[str], str | None]
+                    ) -> tuple[str | None, tuple[str, ...]]:
+    """Where matching joint rules send a report: the lead (the first rule's whose lead can take it now, through
+    ``place``: presence modes and refusals) and every department they name, leads included, in rule order."""
+    rules = tuple(rules)
+    lead = next((target for rule in rules if (target := place(rule.lead)) is not None), None)
+    departments = dict.fromkeys(target for rule in rules for code in (rule.lead, *rule.assisting)
+                                if (target := place(code)) is not None)
+    return lead, tuple(departments)
+
+
 def _quoted(terms: Iterable[str]) -> str:
     return ", ".join(f"'{t}'" for t in terms)
 
@@ -345,19 +356,10 @@ class KeywordClassifier:
         joint = [rule for r, rule in enumerate(self._joint)
                  if all(("joint", r, g) in group_terms for g in range(len(rule.when_all)))]
 
-        lead: str | None = None
-        lead_rule: JointRule | None = None
-        for rule in joint:
-            if (lead := place(rule.lead)) is not None:
-                lead_rule = rule
-                break
+        lead, rule_order = joint_placement(joint, place)
+        by_joint_rule = lead is not None
         ranked = sorted(candidates, key=lambda c: (-candidates[c].score, self._order[c]))
-        assisting: list[str] = []
-        for rule in joint:
-            for code in (rule.lead, *rule.assisting):
-                if (target := place(code)) is not None and target not in assisting:
-                    assisting.append(target)
-        rule_order = tuple(assisting)
+        assisting = list(rule_order)
         by_rule = set(assisting)  # every department a matching joint rule placed, its lead included
         if lead is None:
             lead = ranked[0] if ranked else (assisting[0] if assisting else FALLBACK_DEPARTMENT)
@@ -367,7 +369,7 @@ class KeywordClassifier:
         departments = (lead, *assisting)
 
         priority, priority_note = self._priority(triggers, group_terms, joint)
-        confidence = self._confidence(candidates, departments, lead, lead_rule is not None)
+        confidence = self._confidence(candidates, departments, lead, by_joint_rule)
         nothing_placed = lead not in candidates and lead not in by_rule
 
         parts = []
@@ -403,7 +405,7 @@ class KeywordClassifier:
         return RuleAnalysis(
             decision=decision, scores={code: c.score for code, c in candidates.items()},
             terms={code: tuple(c.terms) for code, c in candidates.items()}, joint=tuple(joint),
-            joint_lead=lead if lead_rule is not None else None, joint_departments=rule_order,
+            joint_lead=lead if by_joint_rule else None, joint_departments=rule_order,
             priority=priority, priority_note=priority_note, parts=tuple(parts), refused=refused,
             matched=tuple(dict.fromkeys(str(h.label[1]) for h in department_hits)))
 

@@ -135,13 +135,11 @@ def main(argv: list[str] | None = None) -> None:
         annotators[name[0]][name] = _load(path)
     by_id = {row.id: row for row in held}
     writer, engine_labels = {}, {}
-    for batch in annotators.values():
-        for labels in batch.values():
-            for i in labels:
-                row = by_id[i]  # every annotated report is a held-out report
-                writer[i] = {"police": row.police, "lead": row.lead, "priority": row.priority}
-                d = engine.classify(row.text, at=AT)
-                engine_labels[i] = {"police": d.police, "lead": d.lead, "priority": d.priority}
+    for i in {i for batch in annotators.values() for labels in batch.values() for i in labels}:
+        row = by_id[i]  # every annotated report is a held-out report
+        writer[i] = {"police": row.police, "lead": row.lead, "priority": row.priority}
+        d = engine.classify(row.text, at=AT)
+        engine_labels[i] = {"police": d.police, "lead": d.lead, "priority": d.priority}
 
     table: dict[str, list[tuple[dict[str, float], int]]] = defaultdict(list)
     reports: dict[str, int] = defaultdict(int)
