@@ -244,6 +244,7 @@ def test_training_is_deterministic() -> None:
 def test_committed_artifact_was_trained_on_the_current_data() -> None:
     meta = json.loads(DEFAULT_MODEL_FILE.with_suffix(".json").read_text(encoding="utf-8"))
     assert meta["data_hash"] == training.data_hash(), "training data or department terms changed: run `make train`"
+    assert meta["params"] == training.Params().__dict__, "training parameters changed: run `make train`"
     model = RoutingModel.load()
     hidden = meta["params"]["hidden"]
     assert model.weights.shape == (len(model.vocab_list), hidden)
@@ -268,10 +269,12 @@ def test_artifacts_round_trip_and_a_linear_routing_v1_artifact_still_loads(tmp_p
     linear = RoutingModel(np.eye(3, 8, dtype=np.float16) * 3, np.zeros(8, dtype=np.float32), vocab,
                           _tiny_meta("tiny-v1"))
     # the network with its feature vectors stored as int8 (as training stores them): same decisions
-    q, scale = quantise(network._weights32)
+    q, scale = quantise(network.rows(list(range(len(vocab)))))
     stored = RoutingModel(q, network.bias, vocab, _tiny_meta("tiny-v2q"), network.hidden_bias, network.output,
                           weight_scale=scale)
-    assert q.dtype == np.int8 and np.allclose(stored._weights32, network._weights32, atol=float(scale.max()))
+    everything = list(range(len(vocab)))
+    assert q.dtype == np.int8 and np.allclose(stored.rows(everything), network.rows(everything),
+                                              atol=float(scale.max()))
     for model in (network, linear, stored):
         model.save(tmp_path / f"{model.version}.npz")
         loaded = RoutingModel.load(tmp_path / f"{model.version}.npz")

@@ -80,10 +80,9 @@ class RoutingModel:
             raise ValueError("a network needs both hidden_bias and output")
         self.weights = weights  # as stored (int8 with weight_scale, or float16)
         self.weight_scale = weight_scale.astype(np.float32) if weight_scale is not None else None
-        # summed at run time: float32 adds faster than float16
-        self._weights32 = weights.astype(np.float32)
-        if self.weight_scale is not None:
-            self._weights32 *= self.weight_scale[:, None]
+        # int8 rows stay int8 in memory (a quarter of float32's) and are scaled when looked up; a float16 linear
+        # model is widened once (float32 adds faster than float16)
+        self._weights32 = weights.astype(np.float32) if self.weight_scale is None else None
         self.bias = bias.astype(np.float32)
         self.hidden_bias = hidden_bias.astype(np.float32) if hidden_bias is not None else None
         self.output = output.astype(np.float32) if output is not None else None
@@ -135,15 +134,28 @@ class RoutingModel:
         """How much a rule feature counts against one n-gram (0: the model does not use rule features)."""
         return float(self.meta.get("params", {}).get("rule_features", 0.0))
 
+    def rows(self, rows: list[int]) -> np.ndarray:
+        """The feature vectors of these rows, float32 (``len(rows)`` x the weights' width)."""
+        if self._weights32 is not None:
+            return self._weights32[rows]
+        return self.weights[rows].astype(np.float32) * self.weight_scale[rows, None]
+
+    def _summed(self, rows: list[int]) -> np.ndarray:
+        if not rows:
+            return np.zeros(self.weights.shape[1], np.float32)
+        if self._weights32 is not None:
+            return self._weights32[rows].sum(axis=0)
+        return self.weight_scale[rows] @ self.weights[rows].astype(np.float32)
+
     def raw(self, normalised: str, rules: list[str] = ()) -> tuple[np.ndarray, list[int], np.ndarray | None]:
         """The columns' scores (logits), the feature rows used, and the hidden units' activations (network)."""
         vocab = self.vocab
         rows = [i for f in features(normalised) if (i := vocab.get(f)) is not None]
         extra = [i for f in rules if (i := vocab.get(f)) is not None] if self.rule_scale else []
         n = len(rows) + len(extra)
-        summed = self._weights32[rows].sum(axis=0) if rows else np.zeros(self._weights32.shape[1], np.float32)
+        summed = self._summed(rows)
         if extra:
-            summed = summed + np.float32(self.rule_scale) * self._weights32[extra].sum(axis=0)
+            summed = summed + np.float32(self.rule_scale) * self._summed(extra)
         if n:
             summed = summed * np.float32(1 / math.sqrt(n))
         if self.output is None:
@@ -162,11 +174,11 @@ class RoutingModel:
             # words, word pairs and Chinese n-grams read better than English character n-grams
             readable = [r for r in rows if self.vocab_list[r][0] != "g"] or rows
             if hidden is None:
-                contributions = self._weights32[readable, best]
+                contributions = self.rows(readable)[:, best]
             else:
                 # the lead's logit is linear in the summed features while the active units stay active: each
                 # feature's share is its row through those units to the lead's column
-                contributions = self._weights32[readable] @ (self.output[:, best] * (hidden > 0))
+                contributions = self.rows(readable) @ (self.output[:, best] * (hidden > 0))
             order = np.argsort(-contributions, kind="stable")[:evidence]
             top = tuple(_readable(self.vocab_list[readable[i]]) for i in order if contributions[i] > 0)
         deps = self.departments
