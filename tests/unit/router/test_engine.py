@@ -235,6 +235,9 @@ def test_training_is_deterministic() -> None:
     assert first.vocab_list == second.vocab_list
     for name in ("weights", "weight_scale", "hidden_bias", "output", "bias"):
         assert np.array_equal(getattr(first, name), getattr(second, name)), name
+    assert first.memory is not None and second.memory is not None and len(first.memory) == len(rows)
+    for name, array in first.memory.arrays().items():
+        assert np.array_equal(array, second.memory.arrays()[name]), name
     # and it learnt something: the training reports' own leads come out on top for most of them
     hits = sum(max(first.predict(normalise(r.text)).lead.items(), key=lambda item: item[1])[0] == r.lead
                for r in rows)

@@ -17,10 +17,12 @@ Layers (see also the README's "Routing engine" section):
      the most probable department that can take the report now leads. Presence modes and refusals apply to the
      model's departments exactly as to the rules' (:meth:`Registry.resolve`: heating out of season hands its
      probability to housing; an ``exclude``\\ d department's probability goes nowhere).
-   - *Police*: a police matter when a matching joint rule involves police, police leads, or the model's police
-     probability reaches ``police_threshold`` (``police_threshold_sure_lead`` beside another department's lead of
-     confidence ``sure_lead`` or more when no police term matched: weak police evidence next to a sure
-     street-light report leaves the police question to triage instead of deciding it). Police terms alone do not
+   - *Police*: the police probability blends the network's with the memory's share of police matters among the
+     nearest training reports (``memory_weight``; :mod:`router.engine.memory`). A police matter when a matching
+     joint rule involves police, police leads, or that probability reaches ``police_threshold``
+     (``police_threshold_sure_lead`` beside another department's lead of confidence ``sure_lead`` or more when no
+     police term matched: weak police evidence next to a sure street-light report leaves the police question to
+     triage instead of deciding it). Police terms alone do not
      make one ("I called the police last year"), and calm wording does not hide one (the model learnt the matter,
      not the tone). A *possible* police matter (probability at least ``police_possible``, or police terms with a
      non-negligible probability) that is not decided goes to triage with police in ``dispatch_while_review`` — and
@@ -57,16 +59,20 @@ __all__ = ["EngineSettings", "RoutingEngine"]
 class EngineSettings:
     review_threshold: float = 0.5
     # thresholds chosen on the held-out split for routing-v2's probabilities (README, "Routing engine")
-    police_threshold: float = 0.05
-    police_possible: float = 0.008
+    # (police thresholds apply to the blend of the network's probability and the memory's share, below)
+    police_threshold: float = 0.025
+    police_possible: float = 0.0025
     # beside a lead sure enough to dispatch without review (not police, no police term), police needs ...
     sure_lead: float = 0.5
-    police_threshold_sure_lead: float = 0.1  # ... this much model probability to be decided (else: possible)
+    police_threshold_sure_lead: float = 0.08  # ... this much probability to be decided (else: possible)
     assist_threshold: float = 0.5
     p1_threshold: float = 0.02
     rule_weight: float = 0.25
     involved_weight: float = 0.0  # lead distribution sharpened by the involved heads: p_lead * p_involved ** w
     joint_lead_floor: float = 0.05  # a joint rule counts only if the model gives its lead at least this probability
+    # police probability = (1 - w) * the network's + w * the memory's share of police matters among the nearest
+    # training reports (router.engine.memory), when the model has a memory
+    memory_weight: float = 0.7
 
 
 class RoutingEngine:
@@ -155,7 +161,11 @@ class RoutingEngine:
             reasons.append(f"no department can take it now; fallback {FALLBACK_DEPARTMENT}")
 
         # -- police -------------------------------------------------------------------------------------------
-        p_police = max(prediction.police, prediction.lead.get(POLICE_DEPARTMENT, 0.0))
+        p_network = max(prediction.police, prediction.lead.get(POLICE_DEPARTMENT, 0.0))
+        p_police = p_network
+        if prediction.memory is not None:
+            share, _ = prediction.memory
+            p_police = (1 - settings.memory_weight) * p_network + settings.memory_weight * share
         police_allowed = place(POLICE_DEPARTMENT) == POLICE_DEPARTMENT
         rule_police = POLICE_DEPARTMENT in rules.joint_departments
         police_terms = POLICE_DEPARTMENT in rules.scores
@@ -222,7 +232,10 @@ class RoutingEngine:
         # -- explanation --------------------------------------------------------------------------------------
         top = sorted(prediction.lead.items(), key=lambda item: -item[1])[:3]
         model_part = ("model " + self.model.version + ": lead " + ", ".join(f"{c} {p:.2f}" for c, p in top)
-                      + f"; police {p_police:.2f}; priority "
+                      + f"; police {p_network:.2f}"
+                      + (f" ({prediction.memory[1]} nearest training reports: {prediction.memory[0]:.0%} police "
+                         f"matters; blended {p_police:.2f})" if prediction.memory is not None else "")
+                      + "; priority "
                       + ", ".join(f"{k} {v:.2f}" for k, v in prediction.priority.items() if v >= 0.1))
         if prediction.evidence:
             model_part += "; evidence " + ", ".join(f"'{e}'" for e in prediction.evidence)

@@ -5,8 +5,10 @@ The artifact is two files under ``router/engine/model/`` (shipped in the wheel, 
 - ``routing-v2.npz``: ``weights`` (features x hidden units: one learnt vector per feature, stored as int8 with a
   float32 ``weight_scale`` per feature: the artifact is half the size of float16, and on the held-out split it
   changed 2 leads in 7,114 and no probability by more than 0.005), ``hidden_bias`` (hidden units), ``output``
-  (hidden units x columns) and ``bias`` (columns), float32, and ``vocab`` (the feature strings, UTF-8,
-  newline-separated, row order);
+  (hidden units x columns) and ``bias`` (columns), float32, ``vocab`` (the feature strings, UTF-8,
+  newline-separated, row order), and the memory (:mod:`.memory`: ``memory_vectors``, each training report's hidden
+  activations at unit length, float16; ``memory_police``; ``memory_centres`` and ``memory_starts``, the search
+  cells; ``memory_search``, k and cells probed);
 - ``routing-v2.json``: version, departments and priorities (column order), the SHA-256 of the training data and
   registry, the trainer's version, parameters and counts. No wall-clock date: retraining the same data gives
   byte-identical files.
@@ -26,7 +28,9 @@ to 0.990 and lead accuracy by two points over the logistic regressions of ``rout
 ``output`` (``routing-v1``: ``weights`` features x columns) is a linear model and still loads.
 
 Inference is a handful of numpy operations: look the features up, add up their rows, scale, rectify, one small
-matrix product. It takes tens of microseconds; training needs PyTorch, running needs only numpy.
+matrix product, and the memory's search among the nearest training reports. It takes about a tenth of a millisecond;
+training needs PyTorch, running needs only numpy. An artifact without a memory still loads (the network decides
+alone).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from router.engine.memory import Memory
 from router.engine.text import features
 
 __all__ = ["DEFAULT_MODEL_FILE", "Prediction", "RoutingModel", "quantise"]
@@ -53,6 +58,9 @@ class Prediction:
     priority: dict[str, float]  # P1..P4 -> probability
     evidence: tuple[str, ...]  # the features that most support the most probable lead, readable
     known: int  # how many of the text's features the model knows
+    # the memory's estimate (:mod:`.memory`): the similarity-weighted share of police matters among the nearest
+    # training reports, and how many; None without a memory or without activations to compare
+    memory: tuple[float, int] | None = None
 
     @property
     def police(self) -> float:
@@ -75,7 +83,7 @@ class RoutingModel:
 
     def __init__(self, weights: np.ndarray, bias: np.ndarray, vocab: list[str], meta: dict,
                  hidden_bias: np.ndarray | None = None, output: np.ndarray | None = None,
-                 weight_scale: np.ndarray | None = None) -> None:
+                 weight_scale: np.ndarray | None = None, memory: Memory | None = None) -> None:
         if (hidden_bias is None) != (output is None):
             raise ValueError("a network needs both hidden_bias and output")
         self.weights = weights  # as stored (int8 with weight_scale, or float16)
@@ -96,6 +104,7 @@ class RoutingModel:
         self._involved = slice(k, 2 * k)
         self._priority = slice(2 * k, 2 * k + len(self.priorities))
         self.version: str = meta["version"]
+        self.memory = memory if self.output is not None else None
 
     # -- files --------------------------------------------------------------------------------------------------
     @classmethod
@@ -107,7 +116,8 @@ class RoutingModel:
             bias = data["bias"]
             vocab = bytes(data["vocab"]).decode("utf-8").split("\n") if data["vocab"].size else []
             optional = {name: data[name] for name in ("hidden_bias", "output", "weight_scale") if name in data.files}
-        return cls(weights, bias, vocab, meta, **optional)
+            memory = Memory.from_arrays(data) if "memory_vectors" in data.files else None
+        return cls(weights, bias, vocab, meta, **optional, memory=memory)
 
     def save(self, path: str | Path) -> None:
         path = Path(path)
@@ -120,6 +130,8 @@ class RoutingModel:
                 arrays += [("hidden_bias", self.hidden_bias), ("output", self.output)]
             if self.weight_scale is not None:
                 arrays.append(("weight_scale", self.weight_scale))
+            if self.memory is not None:
+                arrays += list(self.memory.arrays().items())
             for name, array in arrays:
                 info = zipfile.ZipInfo(f"{name}.npy", date_time=(2020, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
@@ -186,7 +198,8 @@ class RoutingModel:
             lead={deps[i]: float(lead[i]) for i in range(len(deps))},
             involved={deps[i]: float(involved[i]) for i in range(len(deps))},
             priority={p: float(priority[i]) for i, p in enumerate(self.priorities)},
-            evidence=top, known=len(rows))
+            evidence=top, known=len(rows),
+            memory=self.memory.police_share(hidden) if self.memory is not None and hidden is not None else None)
 
 
 def quantise(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,9 @@ What goes in:
 3. the registry's department terms, each as a tiny report of its department (lead and involved heads only): the
    operators' vocabulary becomes a prior for the model too, which helps short and terse texts.
 
+After the network, its memory (:func:`remember`, :mod:`router.engine.memory`): every training report (not the
+copies or terms) as the finished network places it, with its police label.
+
 Training-only dependencies: PyTorch (CPU; and zhconv for the character map); they are in the ``dev`` and ``train``
 extras, the router itself needs only numpy.
 """
@@ -45,6 +48,8 @@ from pathlib import Path
 
 import numpy as np
 
+from router.engine.memory import Memory
+from router.engine.memory import build as build_memory
 from router.engine.model import DEFAULT_MODEL_FILE, RoutingModel, quantise
 from router.engine.text import features, normalise, rule_features
 from router.routing.classifier import KeywordClassifier
@@ -100,6 +105,11 @@ class Params:
     # tried at 1 and 3 with routing-v1: no better than blending the rules in the combiner, police recall lower)
     prune: float = 0.002  # drop a feature whose vector's entries are all smaller than this
     seed: str = "linkage-routing"
+    # the memory (router.engine.memory): neighbours counted, search cells (at most one per 160 reports) and cells
+    # searched per query
+    memory_k: int = 60
+    memory_cells: int = 256
+    memory_probe: int = 16
 
 
 def load_rows(data_dir: Path = DATA_DIR, registry: Registry | None = None,
@@ -436,7 +446,19 @@ def train(rows: Sequence[Row], registry: Registry | None = None, params: Params 
         **(meta or {}),
     }
     weights, scale = quantise(w)
-    return RoutingModel(weights, bias, vocab_list, info, hidden_bias, output, weight_scale=scale)
+    model = RoutingModel(weights, bias, vocab_list, info, hidden_bias, output, weight_scale=scale)
+    model.memory = remember(model, rows, params)
+    return model
+
+
+def remember(model: RoutingModel, rows: Sequence[Row], params: Params = Params()) -> Memory:
+    """The model's memory of ``rows`` (:mod:`router.engine.memory`): where the finished, quantised network places
+    each report, as it will at run time, and whether it was a police matter."""
+    activations = np.array([model.raw(normalise(row.text))[2] for row in rows], dtype=np.float32).reshape(
+        len(rows), -1)
+    return build_memory(activations, np.array([row.police for row in rows]), k=params.memory_k,
+                        cells=min(params.memory_cells, max(1, len(rows) // 160)), probe=params.memory_probe,
+                        seed=_seed(params))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,107 @@
+"""The model's memory: the training reports nearest to a new one, and how many of them were police matters.
+
+The network decides police from one sigmoid over its hidden layer, a single direction through the space in which it
+places reports. Reports of a kind it has never met can land on the police side of that direction while every
+training report near them is not a police matter (a frog in the bathroom that scares the children: the network
+says police 0.97, its nearest training reports are wildlife in homes and say no). The memory keeps, for every
+training report, where the network places it (its hidden activations, unit length) and whether it was a police
+matter; a new report's police estimate is the similarity-weighted share of police matters among its ``k`` nearest
+training reports (cosine similarity). The combiner blends it with the network's probability
+(:class:`router.engine.combiner.EngineSettings`, ``memory_weight``).
+
+On the held-out split (a model and memory trained without it) the blend cut the non-police reports above the
+threshold that finds 98 % of police matters from 594 to 432, and with four whole writers held out from 310 to
+279 (``docs/routing-history.md``, stop 20); the memory alone is weaker than the network (police AUC 0.986 against
+0.992): it corrects the network where the two disagree.
+
+Search is approximate, as in an inverted-file index: the vectors are grouped into ``cells`` by spherical k-means
+(seeded, deterministic), and a query looks only into the ``probe`` cells whose centres are nearest (16 of 256 for
+the shipped model: 0.1 ms against 0.5 ms for all 40,000 vectors, and the same figures on the held-out split).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Memory", "build"]
+
+
+@dataclass(frozen=True)
+class Memory:
+    vectors: np.ndarray  # N x hidden, unit length, float32, ordered by cell
+    police: np.ndarray  # N, 1.0 where the report was a police matter
+    centres: np.ndarray  # cells x hidden, unit length
+    starts: np.ndarray  # cells + 1: the vectors of cell c are vectors[starts[c]:starts[c + 1]]
+    k: int
+    probe: int
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def police_share(self, hidden: np.ndarray) -> tuple[float, int] | None:
+        """(similarity-weighted share of police matters among the ``k`` nearest, how many neighbours), or None when
+        the report has no activations to compare (no known feature)."""
+        norm = float(np.linalg.norm(hidden))
+        if norm == 0.0 or not len(self.vectors):
+            return None
+        query = (hidden / norm).astype(np.float32)
+        cells = self.centres @ query
+        nearest = np.argpartition(-cells, self.probe - 1)[:self.probe] if self.probe < len(cells) else range(len(cells))
+        # each cell's vectors are one contiguous block: multiply the blocks in place (no gathered copy)
+        spans = [(int(self.starts[c]), int(self.starts[c + 1])) for c in nearest]
+        similarity = np.concatenate([self.vectors[a:b] @ query for a, b in spans])
+        police = np.concatenate([self.police[a:b] for a, b in spans])
+        if len(similarity) > self.k:
+            best = np.argpartition(-similarity, self.k - 1)[:self.k]
+            similarity, police = similarity[best], police[best]
+        weight = np.maximum(similarity, 0.0)
+        total = float(weight.sum())
+        if total == 0.0:
+            return None
+        return float(weight @ police) / total, len(similarity)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What the artifact stores (float16 vectors: half the size, cosines within 0.001)."""
+        return {"memory_vectors": self.vectors.astype(np.float16), "memory_police": self.police.astype(np.uint8),
+                "memory_centres": self.centres.astype(np.float16), "memory_starts": self.starts.astype(np.int64),
+                "memory_search": np.array([self.k, self.probe], dtype=np.int64)}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Memory:
+        k, probe = (int(x) for x in arrays["memory_search"])
+        return cls(arrays["memory_vectors"].astype(np.float32), arrays["memory_police"].astype(np.float32),
+                   arrays["memory_centres"].astype(np.float32), arrays["memory_starts"].astype(np.int64), k, probe)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def build(hidden: np.ndarray, police: np.ndarray, *, k: int, cells: int, probe: int, seed: int,
+          iterations: int = 15) -> Memory:
+    """A memory of these reports' hidden activations (rows of ``hidden``) and police labels. Reports with no
+    activation at all are left out (nothing to compare them by)."""
+    keep = np.linalg.norm(hidden, axis=1) > 0
+    vectors = _unit(hidden[keep].astype(np.float32))
+    labels = police[keep].astype(np.float32)
+    cells = max(1, min(cells, len(vectors)))
+    # float16 is what the artifact stores: build on the stored values, so the loaded memory is the one measured
+    vectors = vectors.astype(np.float16).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    centres = vectors[rng.choice(len(vectors), cells, replace=False)].copy() if len(vectors) else vectors[:0]
+    assign = np.zeros(len(vectors), dtype=np.int64)
+    for _ in range(iterations if len(vectors) else 0):
+        assign = (vectors @ centres.T).argmax(axis=1)
+        sums = np.zeros_like(centres)
+        np.add.at(sums, assign, vectors)
+        filled = np.linalg.norm(sums, axis=1) > 0
+        centres[filled] = _unit(sums[filled])  # an empty cell keeps its centre
+    centres = centres.astype(np.float16).astype(np.float32)
+    if len(vectors):
+        assign = (vectors @ centres.T).argmax(axis=1)
+    order = np.argsort(assign, kind="stable")
+    starts = np.searchsorted(assign[order], np.arange(cells + 1)).astype(np.int64)
+    return Memory(vectors[order], labels[order], centres, starts, k, min(probe, cells))

@@ -1,0 +1,94 @@
+"""The model's memory (router.engine.memory): nearest training reports, their share of police matters."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from router.engine.combiner import RoutingEngine
+from router.engine.memory import Memory, build
+from router.engine.model import RoutingModel
+from router.engine.text import normalise
+from shared.registry import load_registry
+
+AT = datetime(2025, 12, 10, 9, tzinfo=UTC)
+
+
+def _clusters(rng: np.random.Generator, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """Activations around four directions; police matters around the first two only."""
+    centres = np.eye(8, dtype=np.float32)[:4] * 5
+    which = rng.integers(0, 4, n)
+    vectors = np.maximum(centres[which] + rng.normal(0, 0.5, (n, 8)).astype(np.float32), 0)
+    return vectors, which < 2
+
+
+def test_the_share_of_police_matters_among_the_nearest_reports() -> None:
+    rng = np.random.default_rng(7)
+    vectors, police = _clusters(rng)
+    memory = build(vectors, police, k=20, cells=4, probe=4, seed=1)
+    assert len(memory) == len(vectors)
+    near_police, near_other = np.eye(8)[0] * 3, np.eye(8)[3] * 3
+    share, counted = memory.police_share(near_police)
+    assert share > 0.95 and counted == 20
+    share, counted = memory.police_share(near_other)
+    assert share < 0.05 and counted == 20
+    # halfway between a police and a non-police direction: a mixed neighbourhood
+    share, _ = memory.police_share(np.eye(8)[1] + np.eye(8)[2])
+    assert 0.1 < share < 0.9
+    # nothing to compare: no estimate
+    assert memory.police_share(np.zeros(8)) is None
+
+
+def test_searching_a_few_cells_finds_what_searching_all_finds() -> None:
+    rng = np.random.default_rng(3)
+    vectors, police = _clusters(rng, 2000)
+    approximate = build(vectors, police, k=30, cells=16, probe=6, seed=5)
+    exact = build(vectors, police, k=30, cells=1, probe=1, seed=5)
+    queries = np.maximum(rng.normal(0, 1, (200, 8)), 0).astype(np.float32)
+    a = np.array([approximate.police_share(q)[0] for q in queries if q.any()])
+    e = np.array([exact.police_share(q)[0] for q in queries if q.any()])
+    assert np.mean(np.abs(a - e)) < 0.02
+
+
+def test_reports_without_activations_are_left_out_and_building_is_deterministic() -> None:
+    rng = np.random.default_rng(11)
+    vectors, police = _clusters(rng)
+    vectors[:10] = 0
+    first = build(vectors, police, k=10, cells=8, probe=3, seed=2)
+    second = build(vectors, police, k=10, cells=8, probe=3, seed=2)
+    assert len(first) == len(vectors) - 10
+    for name, array in first.arrays().items():
+        assert np.array_equal(array, second.arrays()[name]), name
+
+
+def test_the_memory_travels_with_the_artifact(tmp_path: Path) -> None:
+    model = RoutingModel.load()
+    # every training report the network has activations for
+    assert model.memory is not None and 0.99 * model.meta["reports"] <= len(model.memory) <= model.meta["reports"]
+    restored = Memory.from_arrays(model.memory.arrays())
+    for name, array in model.memory.arrays().items():
+        assert np.array_equal(array, restored.arrays()[name]), name
+    text = "someone keeps taking money from my mother's account"
+    prediction = model.predict(normalise(text))
+    assert prediction.memory is not None
+    model.save(tmp_path / "copy.npz")
+    assert RoutingModel.load(tmp_path / "copy.npz").predict(normalise(text)) == prediction
+
+
+def test_the_combiner_blends_the_memory_into_the_police_decision() -> None:
+    registry = load_registry()
+    model = RoutingModel.load()
+    text = "The street light outside 4 Mill Lane has been flickering all night"
+    engine = RoutingEngine(registry, model)
+    decided = engine.classify(text, at=AT)
+    assert not decided.police and "nearest training reports" in decided.explanation
+    # were every neighbour a police matter, the memory's weight alone would make it one
+    model.memory = replace(model.memory, police=np.ones_like(model.memory.police))
+    assert RoutingEngine(registry, model).classify(text, at=AT).police
+    # and without a memory the network decides alone
+    model.memory = None
+    alone = RoutingEngine(registry, model).classify(text, at=AT)
+    assert not alone.police and "nearest training reports" not in alone.explanation
