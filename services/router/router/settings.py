@@ -29,7 +29,8 @@ class RouterSettings(ServiceSettings):
         description="Decisions less confident than this go to the triage queue.")
     police_threshold: float = Field(
         EngineSettings.police_threshold, gt=0, le=1,
-        description="Model police-matter probability from which a report is a police matter.")
+        description="Police-matter probability (the network's blended with its memory's) from which a report "
+                    "is a police matter.")
     duplicate_detection: bool = Field(True, description="Link reports of the same incident to its first report")
     duplicate_window_s: float = Field(7200.0, gt=0, description="How far back (by receipt time) an open incident "
                                                                 "can take another caller's report")
