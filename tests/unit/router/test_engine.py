@@ -236,8 +236,8 @@ def test_training_is_deterministic() -> None:
     for name in ("weights", "weight_scale", "hidden_bias", "output", "bias"):
         assert np.array_equal(getattr(first, name), getattr(second, name)), name
     assert first.memory is not None and second.memory is not None and len(first.memory) == len(rows)
-    for name, array in first.memory.arrays().items():
-        assert np.array_equal(array, second.memory.arrays()[name]), name
+    for name in ("vectors", "police", "centres", "starts"):
+        assert np.array_equal(getattr(first.memory, name), getattr(second.memory, name)), name
     # and it learnt something: the training reports' own leads come out on top for most of them
     hits = sum(max(first.predict(normalise(r.text)).lead.items(), key=lambda item: item[1])[0] == r.lead
                for r in rows)
@@ -272,12 +272,13 @@ def test_artifacts_round_trip_and_a_linear_routing_v1_artifact_still_loads(tmp_p
     linear = RoutingModel(np.eye(3, 8, dtype=np.float16) * 3, np.zeros(8, dtype=np.float32), vocab,
                           _tiny_meta("tiny-v1"))
     # the network with its feature vectors stored as int8 (as training stores them): same decisions
-    q, scale = quantise(network.rows(list(range(len(vocab)))))
+    everything = list(range(len(vocab)))
+    q, scale = quantise(network.feature_vectors(everything))
     stored = RoutingModel(q, network.bias, vocab, _tiny_meta("tiny-v2q"), network.hidden_bias, network.output,
                           weight_scale=scale)
-    everything = list(range(len(vocab)))
-    assert q.dtype == np.int8 and np.allclose(stored.rows(everything), network.rows(everything),
-                                              atol=float(scale.max()))
+    assert q.dtype == np.int8
+    assert np.allclose(stored.feature_vectors(everything), network.feature_vectors(everything),
+                       atol=float(scale.max()))
     for model in (network, linear, stored):
         model.save(tmp_path / f"{model.version}.npz")
         loaded = RoutingModel.load(tmp_path / f"{model.version}.npz")

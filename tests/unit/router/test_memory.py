@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from router.engine.combiner import RoutingEngine
 from router.engine.memory import Memory, build
@@ -64,31 +65,55 @@ def test_reports_without_activations_are_left_out_and_building_is_deterministic(
         assert np.array_equal(array, second.arrays()[name]), name
 
 
-def test_the_memory_travels_with_the_artifact(tmp_path: Path) -> None:
+def test_the_memory_loaded_from_the_artifact_is_the_memory_built() -> None:
+    rng = np.random.default_rng(5)
+    vectors, police = _clusters(rng)
+    built = build(vectors, police, k=15, cells=6, probe=3, seed=4)
+    loaded = Memory.from_arrays(built.arrays())
+    for name in ("vectors", "police", "centres", "starts"):
+        assert getattr(loaded, name).dtype == getattr(built, name).dtype, name
+        assert np.array_equal(getattr(loaded, name), getattr(built, name)), name
+    assert (loaded.k, loaded.probe) == (built.k, built.probe)
+    for query in np.maximum(rng.normal(0, 1, (50, 8)), 0):
+        assert loaded.police_share(query) == built.police_share(query)
+
+
+def test_a_memory_needs_neighbours_to_count_and_cells_to_search() -> None:
+    vectors, police = _clusters(np.random.default_rng(1), 50)
+    for bad in ({"k": 0}, {"probe": 0}, {"cells": 0}):
+        with pytest.raises(ValueError):
+            build(vectors, police, **{"k": 5, "cells": 2, "probe": 1, **bad}, seed=0)
+
+
+def test_the_shipped_artifact_carries_its_memory(tmp_path: Path) -> None:
     model = RoutingModel.load()
-    # every training report the network has activations for
-    assert model.memory is not None and 0.99 * model.meta["reports"] <= len(model.memory) <= model.meta["reports"]
-    restored = Memory.from_arrays(model.memory.arrays())
-    for name, array in model.memory.arrays().items():
-        assert np.array_equal(array, restored.arrays()[name]), name
-    text = "someone keeps taking money from my mother's account"
-    prediction = model.predict(normalise(text))
-    assert prediction.memory is not None
+    # every training report the network has activations for, in the cells the metadata records
+    assert model.memory is not None and len(model.memory) == model.meta["memory"]["reports"]
+    assert 0.99 * model.meta["reports"] <= len(model.memory) <= model.meta["reports"]
+    assert len(model.memory.centres) == model.meta["memory"]["cells"]
+    text = normalise("someone keeps taking money from my mother's account")
+    prediction = model.predict(text)
+    assert prediction.memory is not None and prediction.memory[1] == model.memory.k
     model.save(tmp_path / "copy.npz")
-    assert RoutingModel.load(tmp_path / "copy.npz").predict(normalise(text)) == prediction
+    assert RoutingModel.load(tmp_path / "copy.npz").predict(text) == prediction
+    # a text of which the model knows no feature has only the biases' activations: no neighbours worth asking
+    assert model.predict(normalise("Здравствуйте, это звонок")).memory is None
 
 
 def test_the_combiner_blends_the_memory_into_the_police_decision() -> None:
     registry = load_registry()
     model = RoutingModel.load()
-    text = "The street light outside 4 Mill Lane has been flickering all night"
-    engine = RoutingEngine(registry, model)
-    decided = engine.classify(text, at=AT)
-    assert not decided.police and "nearest training reports" in decided.explanation
-    # were every neighbour a police matter, the memory's weight alone would make it one
-    model.memory = replace(model.memory, police=np.ones_like(model.memory.police))
-    assert RoutingEngine(registry, model).classify(text, at=AT).police
-    # and without a memory the network decides alone
-    model.memory = None
-    alone = RoutingEngine(registry, model).classify(text, at=AT)
-    assert not alone.police and "nearest training reports" not in alone.explanation
+    # near the network's threshold beside a sure sanitation lead: the network says police, its nearest training
+    # reports do not, and the blend leaves the police question to triage (police informed meanwhile)
+    text = "toilets in the park still locked on a sunny saturday, people using the bushes"
+    blended = RoutingEngine(registry, model).classify(text, at=AT)
+    assert blended.lead == "sanitation" and not blended.police
+    assert blended.needs_review and "police" in blended.dispatch_while_review
+    assert "nearest training reports" in blended.explanation
+    alone = RoutingEngine(registry, model.with_memory(None)).classify(text, at=AT)
+    assert alone.police and "nearest training reports" not in alone.explanation
+    # were every neighbour a police matter, the memory's weight alone would make a street light one
+    light = "The street light outside 4 Mill Lane has been flickering all night"
+    assert not RoutingEngine(registry, model).classify(light, at=AT).police
+    everyone = replace(model.memory, police=np.ones_like(model.memory.police))
+    assert RoutingEngine(registry, model.with_memory(everyone)).classify(light, at=AT).police

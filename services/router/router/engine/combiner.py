@@ -18,7 +18,8 @@ Layers (see also the README's "Routing engine" section):
      model's departments exactly as to the rules' (:meth:`Registry.resolve`: heating out of season hands its
      probability to housing; an ``exclude``\\ d department's probability goes nowhere).
    - *Police*: the police probability blends the network's with the memory's share of police matters among the
-     nearest training reports (``memory_weight``; :mod:`router.engine.memory`). A police matter when a matching
+     nearest training reports (``memory_weight``; :mod:`router.engine.memory`; without the memory's estimate the
+     network's alone, with the ``*_network`` thresholds chosen for it). A police matter when a matching
      joint rule involves police, police leads, or that probability reaches ``police_threshold``
      (``police_threshold_sure_lead`` beside another department's lead of confidence ``sure_lead`` or more when no
      police term matched: weak police evidence next to a sure street-light report leaves the police question to
@@ -73,6 +74,11 @@ class EngineSettings:
     # police probability = (1 - w) * the network's + w * the memory's share of police matters among the nearest
     # training reports (router.engine.memory), when the model has a memory
     memory_weight: float = 0.7
+    # without the memory's estimate (an artifact without a memory, a text with no known feature) the network
+    # decides alone, with the thresholds chosen for it before the memory (stop 19)
+    police_threshold_network: float = 0.05
+    police_threshold_sure_lead_network: float = 0.1
+    police_possible_network: float = 0.008
 
 
 class RoutingEngine:
@@ -162,24 +168,29 @@ class RoutingEngine:
 
         # -- police -------------------------------------------------------------------------------------------
         p_network = max(prediction.police, prediction.lead.get(POLICE_DEPARTMENT, 0.0))
-        p_police = p_network
         if prediction.memory is not None:
             share, _ = prediction.memory
             p_police = (1 - settings.memory_weight) * p_network + settings.memory_weight * share
+            threshold, sure_threshold, possible_at = (settings.police_threshold, settings.police_threshold_sure_lead,
+                                                      settings.police_possible)
+        else:
+            p_police = p_network
+            threshold, sure_threshold, possible_at = (settings.police_threshold_network,
+                                                      settings.police_threshold_sure_lead_network,
+                                                      settings.police_possible_network)
         police_allowed = place(POLICE_DEPARTMENT) == POLICE_DEPARTMENT
         rule_police = POLICE_DEPARTMENT in rules.joint_departments
         police_terms = POLICE_DEPARTMENT in rules.scores
-        threshold = settings.police_threshold
         if lead != POLICE_DEPARTMENT and not police_terms and confidence >= settings.sure_lead:
-            threshold = max(threshold, settings.police_threshold_sure_lead)
+            threshold = max(threshold, sure_threshold)
         police = police_allowed and (lead == POLICE_DEPARTMENT or rule_police or p_police >= threshold)
         possible = police_allowed and not police and (
-            p_police >= settings.police_possible or (police_terms and p_police >= settings.police_possible / 2))
+            p_police >= possible_at or (police_terms and p_police >= possible_at / 2))
         if police and lead != POLICE_DEPARTMENT:
-            why = "joint rule" if rule_police else f"model probability {p_police:.2f}"
+            why = "joint rule" if rule_police else f"police probability {p_police:.3f}"
             reasons.append(f"police matter ({why})")
         elif possible:
-            reasons.append(f"possibly a police matter (probability {p_police:.2f}"
+            reasons.append(f"possibly a police matter (probability {p_police:.3f}"
                            + (", police terms matched" if police_terms else "") + "): review, police informed")
 
         # -- assisting ----------------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ four whole writers held out, recall 0.979 → 0.983 at accuracy 0.953 both. On t
 decisions changed for the better and 38 for the worse.
 
 Search is approximate, as in an inverted-file index: the vectors are grouped into ``cells`` by spherical k-means
-(seeded, deterministic), and a query looks only into the ``probe`` cells whose centres are nearest (16 of 256 for
-the shipped model: 0.1 ms against 0.5 ms for all 40,000 vectors, and the same figures on the held-out split).
+(seeded, deterministic), and a query looks only into the ``probe`` cells whose centres are nearest (16 of 255 for
+the shipped model, one cell per 160 reports: several times faster than comparing all 40,863 vectors, with the same
+figures on the held-out split).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import numpy as np
 __all__ = ["Memory", "build"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Memory:
     vectors: np.ndarray  # N x hidden, unit length, float32, ordered by cell
     police: np.ndarray  # N, 1.0 where the report was a police matter
@@ -46,7 +47,7 @@ class Memory:
 
     def police_share(self, hidden: np.ndarray) -> tuple[float, int] | None:
         """(similarity-weighted share of police matters among the ``k`` nearest, how many neighbours), or None when
-        the report has no activations to compare (no known feature)."""
+        there is nothing to compare (no activation at all, or no neighbour at a positive similarity)."""
         norm = float(np.linalg.norm(hidden))
         if norm == 0.0 or not len(self.vectors):
             return None
@@ -88,6 +89,8 @@ def build(hidden: np.ndarray, police: np.ndarray, *, k: int, cells: int, probe: 
           iterations: int = 15) -> Memory:
     """A memory of these reports' hidden activations (rows of ``hidden``) and police labels. Reports with no
     activation at all are left out (nothing to compare them by)."""
+    if k < 1 or probe < 1 or cells < 1:
+        raise ValueError(f"a memory needs k, cells and probe of at least 1 (k={k}, cells={cells}, probe={probe})")
     keep = np.linalg.norm(hidden, axis=1) > 0
     vectors = _unit(hidden[keep].astype(np.float32))
     labels = police[keep].astype(np.float32)

@@ -28,13 +28,14 @@ to 0.990 and lead accuracy by two points over the logistic regressions of ``rout
 ``output`` (``routing-v1``: ``weights`` features x columns) is a linear model and still loads.
 
 Inference is a handful of numpy operations: look the features up, add up their rows, scale, rectify, one small
-matrix product, and the memory's search among the nearest training reports. It takes about a tenth of a millisecond;
-training needs PyTorch, running needs only numpy. An artifact without a memory still loads (the network decides
-alone).
+matrix product, and the memory's search among the nearest training reports: a fraction of a millisecond. Training
+needs PyTorch, running needs only numpy. An artifact without a memory still loads (the network decides alone, with
+the thresholds chosen for it: :class:`router.engine.combiner.EngineSettings`).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import zipfile
@@ -59,7 +60,7 @@ class Prediction:
     evidence: tuple[str, ...]  # the features that most support the most probable lead, readable
     known: int  # how many of the text's features the model knows
     # the memory's estimate (:mod:`.memory`): the similarity-weighted share of police matters among the nearest
-    # training reports, and how many; None without a memory or without activations to compare
+    # training reports, and how many; None without a memory or when the model knows none of the text's features
     memory: tuple[float, int] | None = None
 
     @property
@@ -106,6 +107,12 @@ class RoutingModel:
         self.version: str = meta["version"]
         self.memory = memory if self.output is not None else None
 
+    def with_memory(self, memory: Memory | None) -> RoutingModel:
+        """This model with another memory (or none); the arrays are shared, not copied."""
+        other = copy.copy(self)
+        other.memory = memory if self.output is not None else None
+        return other
+
     # -- files --------------------------------------------------------------------------------------------------
     @classmethod
     def load(cls, path: str | Path | None = None) -> RoutingModel:
@@ -146,7 +153,7 @@ class RoutingModel:
         """How much a rule feature counts against one n-gram (0: the model does not use rule features)."""
         return float(self.meta.get("params", {}).get("rule_features", 0.0))
 
-    def rows(self, rows: list[int]) -> np.ndarray:
+    def feature_vectors(self, rows: list[int]) -> np.ndarray:
         """The feature vectors of these rows, float32 (``len(rows)`` x the weights' width)."""
         if self._weights32 is not None:
             return self._weights32[rows]
@@ -186,11 +193,11 @@ class RoutingModel:
             # words, word pairs and Chinese n-grams read better than English character n-grams
             readable = [r for r in rows if self.vocab_list[r][0] != "g"] or rows
             if hidden is None:
-                contributions = self.rows(readable)[:, best]
+                contributions = self.feature_vectors(readable)[:, best]
             else:
                 # the lead's logit is linear in the summed features while the active units stay active: each
                 # feature's share is its row through those units to the lead's column
-                contributions = self.rows(readable) @ (self.output[:, best] * (hidden > 0))
+                contributions = self.feature_vectors(readable) @ (self.output[:, best] * (hidden > 0))
             order = np.argsort(-contributions, kind="stable")[:evidence]
             top = tuple(_readable(self.vocab_list[readable[i]]) for i in order if contributions[i] > 0)
         deps = self.departments
@@ -199,7 +206,9 @@ class RoutingModel:
             involved={deps[i]: float(involved[i]) for i in range(len(deps))},
             priority={p: float(priority[i]) for i, p in enumerate(self.priorities)},
             evidence=top, known=len(rows),
-            memory=self.memory.police_share(hidden) if self.memory is not None and hidden is not None else None)
+            # a text with no known feature has only the biases' activations: every such text would meet the same
+            # neighbours, which say nothing about it
+            memory=self.memory.police_share(hidden) if self.memory is not None and rows else None)
 
 
 def quantise(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -446,17 +446,24 @@ def train(rows: Sequence[Row], registry: Registry | None = None, params: Params 
         **(meta or {}),
     }
     weights, scale = quantise(w)
-    model = RoutingModel(weights, bias, vocab_list, info, hidden_bias, output, weight_scale=scale)
-    model.memory = remember(model, rows, params)
-    return model
+    network = RoutingModel(weights, bias, vocab_list, info, hidden_bias, output, weight_scale=scale)
+    memory = remember(network, rows, registry, params)
+    info["memory"] = {"reports": len(memory), "cells": len(memory.centres), "k": memory.k, "probe": memory.probe}
+    return network.with_memory(memory)
 
 
-def remember(model: RoutingModel, rows: Sequence[Row], params: Params = Params()) -> Memory:
+def remember(model: RoutingModel, rows: Sequence[Row], registry: Registry | None = None,
+             params: Params = Params()) -> Memory:
     """The model's memory of ``rows`` (:mod:`router.engine.memory`): where the finished, quantised network places
-    each report, as it will at run time, and whether it was a police matter."""
-    activations = np.array([model.raw(normalise(row.text))[2] for row in rows], dtype=np.float32).reshape(
-        len(rows), -1)
-    return build_memory(activations, np.array([row.police for row in rows]), k=params.memory_k,
+    each report, as it will at run time, and whether it was a police matter. Cells: one per 160 reports, at most
+    ``params.memory_cells``."""
+    keywords = KeywordClassifier(registry or load_registry()) if model.rule_scale else None
+    width = model.weights.shape[1]
+    activations = np.zeros((len(rows), width), dtype=np.float32)
+    for i, row in enumerate(rows):
+        rules = rule_features(keywords.analyse(row.text, at=_AT)) if keywords is not None else ()
+        activations[i] = model.raw(normalise(row.text), rules)[2]
+    return build_memory(activations, np.array([row.police for row in rows], dtype=bool), k=params.memory_k,
                         cells=min(params.memory_cells, max(1, len(rows) // 160)), probe=params.memory_probe,
                         seed=_seed(params))
 
