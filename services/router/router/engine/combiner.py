@@ -19,16 +19,15 @@ Layers (see also the README's "Routing engine" section):
      probability to housing; an ``exclude``\\ d department's probability goes nowhere).
    - *Police*: the police probability blends the network's with the memory's share of police matters among the
      nearest training reports (``memory_weight``; :mod:`router.engine.memory`; without the memory's estimate the
-     network's alone, with the ``*_network`` thresholds chosen for it). A police matter when a matching
-     joint rule involves police, police leads, or that probability reaches ``police_threshold``
+     network's alone, with the ``*_network`` thresholds chosen for it). A police matter when a matching joint rule
+     involves police, police leads, or that probability reaches ``police_threshold``
      (``police_threshold_sure_lead`` beside another department's lead of confidence ``sure_lead`` or more when no
      police term matched: weak police evidence next to a sure street-light report leaves the police question to
-     triage instead of deciding it). Police terms alone do not
-     make one ("I called the police last year"), and calm wording does not hide one (the model learnt the matter,
-     not the tone). A *possible* police matter (probability at least ``police_possible``, or police terms with a
-     non-negligible probability) that is not decided goes to triage with police in ``dispatch_while_review`` — and
-     with the lead and assisting departments too when the routing itself is sure: only the police question waits
-     for an operator.
+     triage instead of deciding it). Police terms alone do not make one ("I called the police last year"), and
+     calm wording does not hide one (the model learnt the matter, not the tone). A *possible* police matter
+     (probability at least ``police_possible``, or police terms with a non-negligible probability) that is not
+     decided goes to triage with police in ``dispatch_while_review`` — and with the lead and assisting departments
+     too when the routing itself is sure: only the police question waits for an operator.
    - *Assisting*: the joint rules' departments, and every department whose "involved" probability reaches
      ``assist_threshold`` (police is handled above).
    - *Priority*: the most urgent of the rules' triggers (P1 triggers are unmissable) and the model's priority,
