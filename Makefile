@@ -28,7 +28,8 @@ bench: install  # against a running suite (`make run` in another terminal)
 # terms, and commit router/engine/model/ (a unit test checks the artifact's data hash). One thread, and numpy's,
 # OpenBLAS's, PyTorch's and MKL's x86 kernels held at AVX2: AVX-512 kernels round differently (on an AVX-512
 # machine, PyTorch's default kernels gave other weights than these pins; with them, repeated runs, with and without
-# numpy's AVX-512 switched off as well, gave the same bits). Names a machine or library does not know are ignored.
+# numpy's AVX-512 switched off as well, gave the same bits; an AVX-512 machine with AMX gives other bits, the same on
+# every run there). Names a machine or library does not know are ignored.
 TRAIN_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell \
 	NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2
 

@@ -10,7 +10,8 @@ augmentation uses a random generator seeded per report id, the network's start, 
 (of input features and of hidden units) come from ``Params.seed``, and training runs on one thread, so the same
 data gives the same weights; ``make train`` also holds numpy's, PyTorch's and MKL's kernels at AVX2, because
 AVX-512 kernels round differently (on an AVX-512 machine PyTorch's default kernels gave other weights than the
-pinned ones; pinned, every run and a clean clone gave the committed bits). The artifact's metadata records the
+pinned ones; pinned, every run and a clean clone gave the committed bits; an AVX-512 machine with AMX, stop 20's,
+gives other bits pinned too, the same on every run there). The artifact's metadata records the
 SHA-256 of the data files and of the bundled registry's department terms (training examples too; its priority
 triggers and joint rules are not, so operators edit those without retraining); a unit test fails when they no
 longer match, so nobody forgets to retrain.
