@@ -83,6 +83,8 @@ def test_a_memory_needs_neighbours_to_count_and_cells_to_search() -> None:
     for bad in ({"k": 0}, {"probe": 0}, {"cells": 0}):
         with pytest.raises(ValueError):
             build(vectors, police, **{"k": 5, "cells": 2, "probe": 1, **bad}, seed=0)
+    with pytest.raises(ValueError):  # nothing to remember
+        build(np.zeros_like(vectors), police, k=5, cells=2, probe=1, seed=0)
 
 
 def test_the_shipped_artifact_carries_its_memory(tmp_path: Path) -> None:

@@ -49,7 +49,7 @@ class Memory:
         """(similarity-weighted share of police matters among the ``k`` nearest, how many neighbours), or None when
         there is nothing to compare (no activation at all, or no neighbour at a positive similarity)."""
         norm = float(np.linalg.norm(hidden))
-        if norm == 0.0 or not len(self.vectors):
+        if norm == 0.0:
             return None
         query = (hidden / norm).astype(np.float32)
         cells = self.centres @ query
@@ -92,23 +92,21 @@ def build(hidden: np.ndarray, police: np.ndarray, *, k: int, cells: int, probe: 
     if k < 1 or probe < 1 or cells < 1:
         raise ValueError(f"a memory needs k, cells and probe of at least 1 (k={k}, cells={cells}, probe={probe})")
     keep = np.linalg.norm(hidden, axis=1) > 0
-    vectors = _unit(hidden[keep].astype(np.float32))
-    labels = police[keep].astype(np.float32)
-    cells = max(1, min(cells, len(vectors)))
+    if not keep.any():
+        raise ValueError("a memory needs at least one report with activations")
     # float16 is what the artifact stores: build on the stored values, so the loaded memory is the one measured
-    vectors = vectors.astype(np.float16).astype(np.float32)
-    rng = np.random.default_rng(seed)
-    centres = vectors[rng.choice(len(vectors), cells, replace=False)].copy() if len(vectors) else vectors[:0]
-    assign = np.zeros(len(vectors), dtype=np.int64)
-    for _ in range(iterations if len(vectors) else 0):
+    vectors = _unit(hidden[keep].astype(np.float32)).astype(np.float16).astype(np.float32)
+    labels = police[keep].astype(np.float32)
+    cells = min(cells, len(vectors))
+    centres = vectors[np.random.default_rng(seed).choice(len(vectors), cells, replace=False)]
+    for _ in range(iterations):
         assign = (vectors @ centres.T).argmax(axis=1)
         sums = np.zeros_like(centres)
         np.add.at(sums, assign, vectors)
         filled = np.linalg.norm(sums, axis=1) > 0
         centres[filled] = _unit(sums[filled])  # an empty cell keeps its centre
     centres = centres.astype(np.float16).astype(np.float32)
-    if len(vectors):
-        assign = (vectors @ centres.T).argmax(axis=1)
+    assign = (vectors @ centres.T).argmax(axis=1)
     order = np.argsort(assign, kind="stable")
     starts = np.searchsorted(assign[order], np.arange(cells + 1)).astype(np.int64)
     return Memory(vectors[order], labels[order], centres, starts, k, min(probe, cells))

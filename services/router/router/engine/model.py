@@ -105,12 +105,12 @@ class RoutingModel:
         self._involved = slice(k, 2 * k)
         self._priority = slice(2 * k, 2 * k + len(self.priorities))
         self.version: str = meta["version"]
-        self.memory = memory if self.output is not None else None
+        self.memory = memory  # consulted only by a network (a linear model has no hidden activations)
 
     def with_memory(self, memory: Memory | None) -> RoutingModel:
         """This model with another memory (or none); the arrays are shared, not copied."""
         other = copy.copy(self)
-        other.memory = memory if self.output is not None else None
+        other.memory = memory
         return other
 
     # -- files --------------------------------------------------------------------------------------------------
@@ -208,7 +208,8 @@ class RoutingModel:
             evidence=top, known=len(rows),
             # a text with no known feature has only the biases' activations: every such text would meet the same
             # neighbours, which say nothing about it
-            memory=self.memory.police_share(hidden) if self.memory is not None and rows else None)
+            memory=self.memory.police_share(hidden) if self.memory is not None and hidden is not None and rows
+            else None)
 
 
 def quantise(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
