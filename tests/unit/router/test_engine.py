@@ -325,3 +325,14 @@ def test_router_builds_the_engine_by_default_and_the_rules_alone_on_request() ->
     strict = build_classifier(RouterSettings(review_threshold=0.99, police_threshold=0.9), registry)
     assert isinstance(strict, RoutingEngine)
     assert (strict.settings.review_threshold, strict.settings.police_threshold) == (0.99, 0.9)
+
+
+def test_writers_held_out_are_held_out_whole_and_unknown_writers_are_refused() -> None:
+    rows = training.load_rows(training.DATA_DIR, warn=False)
+    train_rows, held = training.split_writers(rows, ["ene", "zhf"])
+    assert {training.writer(r) for r in held} == {"ene", "zhf"}
+    assert not {training.writer(r) for r in train_rows} & {"ene", "zhf"}
+    assert len(train_rows) + len(held) == len(rows)
+    assert training.writer(replace(rows[0], id="zhf-0042")) == "zhf"
+    with pytest.raises(ValueError, match="no reports by writer"):
+        training.split_writers(rows, ["ene", "nobody"])
