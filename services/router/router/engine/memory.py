@@ -53,9 +53,10 @@ class Memory:
             return None
         query = (hidden / norm).astype(np.float32)
         cells = self.centres @ query
-        nearest = np.argpartition(-cells, self.probe - 1)[:self.probe] if self.probe < len(cells) else range(len(cells))
+        nearest = (np.argpartition(-cells, self.probe - 1)[:self.probe] if self.probe < len(cells)
+                   else np.arange(len(cells)))
         # each cell's vectors are one contiguous block: multiply the blocks in place (no gathered copy)
-        spans = [(int(self.starts[c]), int(self.starts[c + 1])) for c in nearest]
+        spans = list(zip(self.starts[nearest].tolist(), self.starts[nearest + 1].tolist(), strict=True))
         similarity = np.concatenate([self.vectors[a:b] @ query for a, b in spans])
         police = np.concatenate([self.police[a:b] for a, b in spans])
         if len(similarity) > self.k:

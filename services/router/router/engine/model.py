@@ -39,6 +39,7 @@ import copy
 import json
 import math
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,6 +98,8 @@ class RoutingModel:
         self.output = output.astype(np.float32) if output is not None else None
         self.vocab_list = vocab
         self.vocab = {f: i for i, f in enumerate(vocab)}
+        # words, word pairs and Chinese n-grams read better as evidence than English character n-grams ("g…")
+        self._wordlike = np.fromiter((not f.startswith("g") for f in vocab), dtype=bool, count=len(vocab))
         self.meta = meta
         self.departments: list[str] = list(meta["departments"])
         self.priorities: list[str] = list(meta["priorities"])
@@ -153,7 +156,7 @@ class RoutingModel:
         """How much a rule feature counts against one n-gram (0: the model does not use rule features)."""
         return float(self.meta.get("params", {}).get("rule_features", 0.0))
 
-    def feature_vectors(self, rows: list[int]) -> np.ndarray:
+    def feature_vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """The feature vectors of these rows, float32 (``len(rows)`` x the weights' width)."""
         if self._weights32 is not None:
             return self._weights32[rows]
@@ -190,8 +193,10 @@ class RoutingModel:
         best = int(lead.argmax())
         top: tuple[str, ...] = ()
         if rows and evidence:
-            # words, word pairs and Chinese n-grams read better than English character n-grams
-            readable = [r for r in rows if self.vocab_list[r][0] != "g"] or rows
+            used = np.asarray(rows)
+            readable = used[self._wordlike[used]]
+            if not len(readable):
+                readable = used
             if hidden is None:
                 contributions = self.feature_vectors(readable)[:, best]
             else:
