@@ -333,6 +333,30 @@ def test_writers_held_out_are_held_out_whole_and_unknown_writers_are_refused() -
     assert {training.writer(r) for r in held} == {"ene", "zhf"}
     assert not {training.writer(r) for r in train_rows} & {"ene", "zhf"}
     assert len(train_rows) + len(held) == len(rows)
-    assert training.writer(replace(rows[0], id="zhf-0042")) == "zhf"
+    # a writer code is the whole id prefix: "en" is not "ene" or "enf"
+    _, held_en = training.split_writers(rows, ["en"])
+    assert held_en and all(r.id.startswith("en-") for r in held_en)
     with pytest.raises(ValueError, match="no reports by writer"):
         training.split_writers(rows, ["ene", "nobody"])
+    with pytest.raises(ValueError, match="nothing left to train on"):
+        training.split_writers(rows, {training.writer(r) for r in rows})
+    with pytest.raises(TypeError):
+        training.split_writers(rows, "ene")
+
+
+def test_evaluate_refuses_an_unknown_writer_before_training_anything(capsys: pytest.CaptureFixture[str]) -> None:
+    from router.engine import evaluate
+
+    with pytest.raises(SystemExit) as exit_:
+        evaluate.main(["--writers", "ene", "nobody"])  # would train the held-out model first if it checked later
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "no reports by writer(s) 'nobody'" in err and "ene" in err
+
+
+def test_evidence_prefers_words_and_falls_back_to_character_ngrams(engine: RoutingEngine) -> None:
+    model = engine.model
+    assert model.predict(normalise("gas leak in the kitchen")).evidence[0] == "gas"
+    # no word the model knows, only English character n-grams: they are the evidence then
+    prediction = model.predict(normalise("zzqfirezzq"))
+    assert prediction.evidence and all(e.endswith("…") for e in prediction.evidence)

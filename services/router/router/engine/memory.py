@@ -11,7 +11,7 @@ the network's probability (:class:`router.engine.combiner.EngineSettings`, ``mem
 confident error whose neighbours agree with it (a frog in the bathroom that scares the children: network 0.97,
 neighbours 100 %): that is the network's reading of the words, not its threshold.
 
-Measured with a network and memory trained without the reports measured (``docs/routing-history.md``, stop 20):
+Measured with a network and memory trained without the reports measured (the project README, stop 20):
 alone the memory is weaker than the network (police AUC 0.986 against 0.993 on the held-out split); blended, the
 engine with thresholds chosen again finds as many police matters or more with fewer false alarms: held-out police
 recall 0.977 → 0.979 with police/non-police accuracy 0.951 → 0.955 (the network alone, at that recall: 0.947);

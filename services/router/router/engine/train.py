@@ -179,13 +179,20 @@ def writer(row: Row) -> str:
 
 
 def split_writers(rows: Sequence[Row], writers: Iterable[str]) -> tuple[list[Row], list[Row]]:
-    """(train, held-out) by writer: every report of these writers is held out, whatever its group. Harder than
-    :func:`split`, whose held-out groups come from writers the model has also learnt from: this one measures how
-    the engine reads people whose phrasing it has never met. Unknown writer codes raise ``ValueError``."""
+    """(train, held-out) by writer: every report of these writers is held out, whatever its group. Another test
+    than :func:`split`, whose held-out groups come from writers the model has also learnt from: this one measures
+    how the engine reads people whose phrasing it has never met. ``ValueError`` for a writer with no reports and
+    for holding out every writer (nothing left to train on)."""
+    if isinstance(writers, str):
+        raise TypeError("writers: a collection of writer codes, not one string")
     writers = set(writers)
-    unknown = writers - {writer(row) for row in rows}
+    known = {writer(row) for row in rows}
+    unknown = writers - known
     if unknown:
-        raise ValueError(f"no reports by writer(s) {', '.join(sorted(unknown))}")
+        raise ValueError(f"no reports by writer(s) {', '.join(repr(w) for w in sorted(unknown))}; the writers are "
+                         f"{', '.join(sorted(known))}")
+    if known <= writers:
+        raise ValueError("every writer held out: nothing left to train on")
     train_rows, held = [], []
     for row in rows:
         (held if writer(row) in writers else train_rows).append(row)
