@@ -246,11 +246,11 @@ def main(argv: list[str] | None = None) -> None:
 
     rows = training.load_rows(args.data or training.DATA_DIR, registry) if (
         not args.skip_held_out or args.writers is not None) else []
-    by_writers = None
+    by_writers = None  # (writers, train rows, held-out rows)
     if args.writers is not None:  # checked before anything trains: a typo should not cost the held-out model's minutes
         writers = list(dict.fromkeys(args.writers or WRITERS_HELD_OUT))
         try:
-            by_writers = training.split_writers(rows, writers)
+            by_writers = (writers, *training.split_writers(rows, writers))
         except ValueError as error:
             parser.error(str(error))
     if not args.skip_held_out:
@@ -261,7 +261,7 @@ def main(argv: list[str] | None = None) -> None:
                      f"{len(train_rows)} reports of the other groups)", results, confusion, args.top)
         report["held-out"] = results
     if by_writers is not None:
-        train_rows, held = by_writers
+        writers, train_rows, held = by_writers
         results, confusion = evaluate(RoutingEngine(registry, training.train(train_rows, registry)),
                                       held_out_cases(held, converted=False))
         _print_table(f"writers-held-out ({len(held)} reports by writers {', '.join(writers)}; model trained on "

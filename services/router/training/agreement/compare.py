@@ -47,14 +47,19 @@ def _pair(a: dict[str, dict], b: dict[str, dict], ids: list[str]) -> dict[str, f
     return {"police acc.": police, "police recall": recall, "lead": lead, "P1 recall": p1}
 
 
+# the English sets the reader's sample was drawn from (stop 20); later sets would change the draw
+READER_SETS = ("even", "evenb", "evenc")
+
+
 def _independent_english() -> list[dict]:
     rows = [row for path in sorted(INDEPENDENT_DIR.glob("*.jsonl")) for row in _load(path).values()]
     return [row for row in rows if row["lang"] == "en"]
 
 
 def draw_independent(directory: Path, *, per_batch: int = 150, seed: int = 20261207) -> None:
-    """The reader's batches of the independent set: English reports drawn at random, ``batchC``, ``batchD``."""
-    rows = _independent_english()
+    """The reader's batches of the independent set: English reports of :data:`READER_SETS` drawn at random,
+    ``batchC``, ``batchD``."""
+    rows = [row for row in _independent_english() if row["id"].split("-", 1)[0] in READER_SETS]
     random.Random(seed).shuffle(rows)
     for i, name in enumerate("CD"):
         (directory / f"batch{name}.jsonl").write_text("".join(
