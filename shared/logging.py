@@ -19,22 +19,28 @@ from typing import Any
 import orjson
 
 _report_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("report_id", default=None)
-_PHONE = re.compile(r"(?<![\w+])(?:\+?\d[\d \-]{5,}\d)(?!\w)")
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Identifiers and times are kept whole, so none of their digit runs is taken for a phone number: UUIDs (a group of
+# 7+ digits is common in them) and ISO 8601 dates and date-times. Elsewhere a phone number is 7+ digits, optionally
+# with +, spaces or dashes, that does not touch an ASCII letter, digit, underscore or dot (a hex id, a decimal) and is
+# not joined by a dash to one (``CC-2026-000123``, an id's last group). CJK text around it is no boundary: "请打
+# 13800138000" and "电话13800138000联系" are masked.
+_KEEP = (r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
+         r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?")
+_PHONE = re.compile(rf"(?P<keep>{_KEEP})"
+                    r"|(?<![0-9A-Za-z_+.])(?<![0-9A-Za-z_]-)\+?\d[\d \-]{5,}\d(?![0-9A-Za-z_]|-[0-9A-Za-z_])")
 
 
 def _mask(match: re.Match[str]) -> str:
     text = match.group()
-    if sum(c.isdigit() for c in text) < 7 or _DATE.match(text):
+    if match.group("keep") is not None or sum(c.isdigit() for c in text) < 7:
         return text
     return "[redacted-phone]"
 
 
 def redact(text: str) -> str:
-    """Mask phone-number-like runs: 7+ digits, optionally with +, spaces or dashes, standing alone as a word."""
+    """Mask phone-number-like runs (see ``_PHONE``), leaving UUIDs, ids and ISO 8601 date-times as they are."""
     return _PHONE.sub(_mask, text)
 
 
