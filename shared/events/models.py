@@ -68,7 +68,10 @@ class ReportRoutedV1(_Data):
 
 
 class TicketDispatchedV1(_Data):
-    """Work for one department (``dept.<code>``): one ticket per (report, department)."""
+    """Work for one department (``dept.<code>``): one ticket per (report, department). A later ``attempt`` for a
+    (report, department) that already has a ticket re-routes it: the ticket takes the attempt's ``role``,
+    ``lead_department``, ``departments`` and ``priority`` (a centre operator routed the report from triage, a
+    transfer re-routed it, the lead added a department); a copy of an attempt already seen changes nothing."""
 
     report_id: str
     department: str

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -163,3 +165,43 @@ async def test_ticket_states_are_announced_again_only_when_intake_is_not_busy_wi
     service.app.state.intake_progress.last_confirmation -= service.runtime.settings.redelivery_after_s + 1
     await service.runtime.sweep_once()
     assert await announced() == [2, 1, 2]
+
+
+async def test_a_later_routing_attempt_gives_the_existing_ticket_its_new_role_and_priority(
+        service: Departments) -> None:
+    """A centre operator routed from triage a report whose grid ticket was dispatched as lead, P1, while it waited:
+    the grid ticket becomes assisting, P3, audited and announced, so the report has one lead."""
+    first = dispatch_event(department="grid", departments=["grid", "police"], priority="P1")
+    assert await service.deliver(first) is True
+    before = await service.ticket_of(first.data.report_id, "grid")
+    assert before["clocks"]["acknowledge_due_at"]  # P1: one minute
+
+    routed = dispatch_event(department="grid", report_id=first.data.report_id, role="assisting", lead="mediation",
+                            departments=["mediation", "grid", "police"], priority="P3", attempt=2)
+    assert await service.deliver(routed) is True
+    ticket = await service.ticket_of(first.data.report_id, "grid")
+    assert (ticket["role"], ticket["lead_department"], ticket["priority"], ticket["departments"]) == (
+        "assisting", "mediation", "P3", ["mediation", "grid", "police"])
+    assert ticket["status"] == "new"
+    # the clocks not yet met start again at P3 (30 minutes to acknowledge) from the re-routing
+    due = datetime.fromisoformat(ticket["clocks"]["acknowledge_due_at"])
+    assert due - routed.data.dispatched_at == timedelta(minutes=30)
+
+    audit = (await service.client.get(f"/v1/tickets/{ticket['id']}/audit",
+                                      headers=await service.auth("department_staff", "grid"))).json()
+    assert [(e["action"], e["from_state"], e["to_state"], e["actor"]["id"]) for e in audit] == [
+        ("created", None, "new", "system:router"), ("reroute", "new", "new", "system:router")]
+    assert audit[1]["reason"] == ("routing attempt 2: role lead → assisting; lead grid → mediation; priority P1 → "
+                                  "P3; departments mediation, grid, police")
+    announced = [e["data"] for e in await service.outbox(first.data.report_id)]
+    assert [(e["action"], e["sequence"], e["role"], e["priority"]) for e in announced] == [
+        ("created", 1, "lead", "P1"), ("reroute", 2, "assisting", "P3")]
+
+    # a copy of that attempt, or an older one, changes nothing: the ticket's last announcement is repeated
+    for again in (routed, dispatch_event(department="grid", report_id=first.data.report_id, priority="P1")):
+        assert await service.deliver(
+            again.model_copy(update={"id": str(uuid.uuid4())})) is True
+    assert (await service.ticket_of(first.data.report_id, "grid"))["role"] == "assisting"
+    announced = [e["data"] for e in await service.outbox(first.data.report_id)]
+    assert [(e["action"], e["sequence"]) for e in announced] == [
+        ("created", 1), ("reroute", 2), ("reroute", 2), ("reroute", 2)]

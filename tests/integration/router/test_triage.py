@@ -17,6 +17,7 @@ from tests.integration.router.conftest import Router, received, start_router, ti
 GIBBERISH = "zxqv blorp wuggle frmp"  # nothing any classifier can place
 UNSURE_POLICE = "scripted: maybe a theft, maybe a power cut"
 GARBAGE = "垃圾桶三天没人清理了，臭气熏天"
+BINS_MAYBE_POLICE = "scripted: bins not collected, maybe the lids were stolen"
 
 
 class ScriptedClassifier:
@@ -30,6 +31,13 @@ class ScriptedClassifier:
 
     def classify(self, text: str, *, at: datetime | None = None, exclude: frozenset[str] = frozenset(),
                  switched_on: frozenset[str] = frozenset()) -> RoutingDecision:
+        if text == BINS_MAYBE_POLICE:  # sure of sanitation; only the police question is open, until police refuses
+            if "police" in exclude:
+                return RoutingDecision(police=False, lead="sanitation", assisting=(), priority="P3", confidence=0.9,
+                                       explanation="scripted: sure", needs_review=False, classifier=self.name)
+            return RoutingDecision(police=False, lead="sanitation", assisting=(), priority="P3", confidence=0.9,
+                                   explanation="scripted: maybe police", needs_review=True, classifier=self.name,
+                                   dispatch_while_review=("sanitation", "police"))
         if text != UNSURE_POLICE:
             return self.inner.classify(text, at=at, exclude=exclude, switched_on=switched_on)
         return RoutingDecision(police=True, lead="police", assisting=("power",), priority="P2", confidence=0.3,
@@ -106,9 +114,30 @@ async def test_a_possible_police_matter_reaches_police_while_it_waits(scripted_r
     await router.clear_outbox()
     r = await route(router, "r-p", {"lead": "power", "assisting": [], "priority": "P3", "reason": "a power cut"})
     assert r.status_code == 200, r.text
-    # police keeps its ticket (it can transfer it back); only power is new
+    # police keeps its ticket (it can transfer it back) and is told its new role and priority: one lead per report
     assert r.json()["departments"] == ["power", "police"] and r.json()["police"] is True
-    assert await router.dispatched("r-p") == ["power"]
+    dispatches = [d for _, ty, d in await router.outbox("r-p") if ty == "ticket.dispatched.v1"]
+    assert [(d["department"], d["role"], d["lead_department"], d["priority"], d["attempt"]) for d in dispatches] == [
+        ("power", "lead", "power", "P3", 2), ("police", "assisting", "power", "P3", 2)]
+    announced = (await router.routed("r-p"))[-1]
+    assert announced["dispatched"] == ["power"]  # the only new ticket
+
+
+async def test_a_report_in_triage_leaves_it_when_a_transfer_settles_the_open_question(scripted_router: Router
+                                                                                     ) -> None:
+    router = scripted_router
+    await router.deliver(received("r-s", BINS_MAYBE_POLICE))
+    assert await router.dispatched("r-s") == ["sanitation", "police"]
+    assert [i["report_id"] for i in (await triage(router))["items"]] == ["r-s"]
+
+    await router.deliver(ticket_event("r-s", "police", "transferred", "transfer", 2, reason="not a police matter"))
+    announced = (await router.routed("r-s"))[-1]
+    assert announced["trigger"] == "transfer" and announced["needs_review"] is False, announced
+    assert announced["lead"] == "sanitation" and announced["excluded"] == ["police"]
+    assert (await triage(router))["items"] == []
+    routing = (await router.client.get("/v1/routings/r-s", headers=router.auth("admin"))).json()
+    assert routing["state"] == "routed" and routing["needs_review"] is False and routing["departments"] == [
+        "sanitation"]
 
 
 async def test_triage_routing_refuses_bad_choices_without_changing_anything(router: Router) -> None:

@@ -57,7 +57,7 @@ TRANSITIONS: Mapping[tuple[TicketState, Action], TicketState] = MappingProxyType
     ("reopened", "note"): "reopened",
 })
 
-RecordAction = Literal["assign", "follow_up", "request_assist", "request_release", "release", "escalate"]
+RecordAction = Literal["assign", "follow_up", "request_assist", "request_release", "release", "escalate", "reroute"]
 WORKING: frozenset[TicketState] = frozenset({"new", "acknowledged", "in_progress", "reopened"})
 RECORDS: Mapping[RecordAction, frozenset[TicketState]] = MappingProxyType({
     "assign": WORKING,
@@ -66,10 +66,16 @@ RECORDS: Mapping[RecordAction, frozenset[TicketState]] = MappingProxyType({
     "request_release": WORKING,
     "release": WORKING,
     "escalate": WORKING,
+    "reroute": frozenset({"new", "acknowledged", "in_progress", "resolved", "closed", "reopened"}),
 })
 """Actions that leave the state unchanged but are recorded in the audit trail (like ``note``), and the states
 that allow each: assignment inside the department, follow-up calls, asking for (or to be released from) joint
-handling, and the scheduler's escalations."""
+handling, the scheduler's escalations, and the router's re-routing of the report (the ticket takes its new role,
+lead or priority)."""
+
+ANNOUNCED_RECORDS: frozenset[str] = frozenset({"reroute"})
+"""Recorded actions announced on ``tickets.events`` like a state change: they change what the other services show
+of the ticket (its role and priority)."""
 
 FINAL_STATES: frozenset[TicketState] = frozenset({"closed", "transferred", "cancelled"})
 """No work happens in these states (a closed ticket can still be reopened and noted)."""

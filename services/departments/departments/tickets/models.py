@@ -27,6 +27,10 @@ from shared.events import TicketClocks, TicketDispatchedV1, TicketState
 from shared.problems import Conflict, Forbidden, InvalidInput
 
 
+_DUE_COLUMN: dict[Clock, str] = {"acknowledge": "acknowledge_due_at", "start": "start_due_at",
+                                  "resolve": "resolve_due_at"}
+
+
 class NotAllowedForRole(Forbidden):
     """The action belongs to the other role in the joint handling (lead vs assisting)."""
 
@@ -131,6 +135,38 @@ class Ticket(Base):
         ticket.reschedule_escalation()
         ticket._record(CREATED, None, "new", actor, at)
         return ticket
+
+    def follow_routing(self, data: TicketDispatchedV1, actor: Actor, *, sla: SlaPolicy = CENTRE_POLICY,
+                       at: datetime | None = None) -> AuditEntry | None:
+        """A later routing attempt for this ticket's report (a centre operator routed it from triage, a transfer
+        re-routed it, the lead added a department): take its role, lead, departments and priority, so that a report
+        has one lead. A changed priority re-times the clocks whose step is still to be done, from this attempt's
+        dispatch, and begins a new escalation round for them. Returns the ``reroute`` audit entry, or ``None`` for
+        an attempt already taken (or older) or one that changes nothing for this ticket."""
+        if data.attempt <= self.attempt:
+            return None
+        self.attempt = data.attempt
+        changes = [f"{name} {old} → {new}" for name, old, new in (
+            ("role", self.role, data.role), ("lead", self.lead_department, data.lead_department),
+            ("priority", self.priority, data.priority)) if old != new]
+        if list(self.departments) != list(data.departments):
+            changes.append(f"departments {', '.join(data.departments)}")
+        if not changes or self.status in ("transferred", "cancelled"):
+            return None
+        retime = data.priority != self.priority
+        self.role, self.lead_department, self.departments = data.role, data.lead_department, list(data.departments)
+        self.priority, self.police = data.priority, data.police
+        entry = self._note("reroute", actor, at, reason=f"routing attempt {data.attempt}: " + "; ".join(changes))
+        if retime and self.acknowledge_due_at is not None:
+            due = sla.due_times(data.priority, data.dispatched_at)
+            unmet = [c for c in CLOCKS if self.met[c] is None]
+            for clock in unmet:
+                setattr(self, _DUE_COLUMN[clock], due[clock])
+            self.resolve_target_s = sla.target(data.priority, "resolve").total_seconds()
+            self.escalation_round += 1
+            self.escalated = {k: v for k, v in (self.escalated or {}).items() if k not in unmet}
+            self.reschedule_escalation()
+        return entry
 
     def count_callers(self, callers: int, sequence: int) -> bool:
         """A report was linked to (or unlinked from) this ticket's incident: take the count of the highest

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from departments.tickets.audit import AuditEntry
 from departments.tickets.clocks import RUNNING_IN
+from departments.tickets.domain import ANNOUNCED_RECORDS
 from departments.tickets.models import FollowUp, ReportTicket, Ticket, TicketAuditEntry, TicketEscalation
 from shared.db import added_in_session, in_session
 from shared.problems import InvalidInput
@@ -107,12 +108,14 @@ class TicketRepository:
             select(Ticket).where(Ticket.next_announce_at <= now).order_by(Ticket.next_announce_at)
             .limit(limit).with_for_update(skip_locked=True))).all())
 
-    async def last_state_change(self, ticket_id: str) -> TicketAuditEntry | None:
-        """The latest entry that changed the state (creation included; notes, assignments, escalations … keep it)."""
+    async def last_announced(self, ticket_id: str) -> TicketAuditEntry | None:
+        """The latest entry announced on ``tickets.events`` (``service.is_announced``): creation, a state change or a
+        re-routing; notes, assignments, escalations … are not."""
         return await self.session.scalar(
             select(TicketAuditEntry).where(
                 TicketAuditEntry.ticket_id == ticket_id,
-                or_(TicketAuditEntry.from_state.is_(None), TicketAuditEntry.from_state != TicketAuditEntry.to_state))
+                or_(TicketAuditEntry.from_state.is_(None), TicketAuditEntry.from_state != TicketAuditEntry.to_state,
+                    TicketAuditEntry.action.in_(ANNOUNCED_RECORDS)))
             .order_by(TicketAuditEntry.seq.desc()).limit(1))
 
     # --- escalation -----------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from departments.db import OutboxMessage
 from departments.tickets.audit import AuditEntry, ChainVerification, verify_chain
 from departments.tickets.clocks import SlaPolicies
 from departments.tickets.domain import (
-    FINAL_STATES, SYSTEM_ROUTER, SYSTEM_SLA, Actor, allowed_actions, check_outcome, outcomes_for,
+    ANNOUNCED_RECORDS, FINAL_STATES, SYSTEM_ROUTER, SYSTEM_SLA, Actor, allowed_actions, check_outcome, outcomes_for,
 )
 from departments.tickets.models import FollowUp, ReportTicket, Ticket, TicketAuditEntry, TicketEscalation
 from departments.tickets.repository import TicketFilter, TicketRepository
@@ -64,9 +64,17 @@ class TicketService:
         with report_context(data.report_id):
             existing = await self.tickets.find(data.report_id, data.department)
             if existing is not None:
+                # A later routing attempt (triage, a re-route, an added department): the ticket takes its role,
+                # lead and priority, audited and announced.
+                if existing.follow_routing(data, SYSTEM_ROUTER, sla=self.sla(data.department)) is not None:
+                    await self._record(existing, flush=False)
+                    log.info("ticket follows the report's new routing", extra={
+                        "ticket_id": existing.id, "role": existing.role, "priority": existing.priority,
+                        "attempt": data.attempt})
+                    return None
                 # A copy of a dispatch (the router re-sends until it sees the ticket; the broker may have lost
                 # our answer): create nothing, but announce the ticket's current state again, which confirms it.
-                last = await self.tickets.last_state_change(existing.id)
+                last = await self.tickets.last_announced(existing.id)
                 if last is not None:
                     outbox.add(self.session, status_changed(existing, last), TICKETS_EVENTS)  # type: ignore[arg-type]
                 log.info("dispatch for an existing ticket: state announced again", extra={
@@ -113,7 +121,7 @@ class TicketService:
         if self.intake_progress is not None:  # not while intake works through earlier ticket changes
             due = self.intake_progress.to_resend(due, lambda t: t.updated_at, downstream="intake")
         for ticket in due:
-            last = await self.tickets.last_state_change(ticket.id)
+            last = await self.tickets.last_announced(ticket.id)
             if last is not None:
                 outbox.add(self.session, status_changed(ticket, last), TICKETS_EVENTS)  # type: ignore[arg-type]
             ticket.reannounced(now, self.redelivery_after_s)
@@ -389,7 +397,7 @@ class TicketService:
         entries = ticket.take_new_audit()
         self.tickets.append_audit(entries)
         for entry in entries:
-            if is_state_change(entry):
+            if is_announced(entry):
                 outbox.add(self.session, status_changed(ticket, entry), TICKETS_EVENTS)
                 ticket.announced(entry.seq, entry.at, self.redelivery_after_s)
                 await self.tickets.project(report_id=ticket.report_id, department=ticket.department,
@@ -407,9 +415,10 @@ class TicketService:
         return ticket
 
 
-def is_state_change(entry: AuditEntry | TicketAuditEntry) -> bool:
-    """Creation and every move of the state; not the entries that keep it (notes, assignments, escalations …)."""
-    return entry.from_state is None or entry.from_state != entry.to_state
+def is_announced(entry: AuditEntry | TicketAuditEntry) -> bool:
+    """Creation, every move of the state, and a re-routing (new role or priority); not the other entries that keep
+    the state (notes, assignments, escalations …). ``TicketRepository.last_announced`` selects the same."""
+    return entry.from_state is None or entry.from_state != entry.to_state or entry.action in ANNOUNCED_RECORDS
 
 
 def status_changed(ticket: Ticket, entry: AuditEntry | TicketAuditEntry) -> TicketStatusChanged:

@@ -191,7 +191,8 @@ class Report(Base):
         past = {"created": "ticket created", "acknowledge": "acknowledged", "start": "handling started",
                 "resolve": "resolved", "close": "closed", "reopen": "reopened", "transfer": "transferred back",
                 "cancel": "cancelled"}.get(action, action)
-        detail = f"{past} by {department}" + (f": {reason}" if reason else "")
+        detail = (f"{department}'s ticket re-routed" if action == "reroute" else f"{past} by {department}") + (
+            f": {reason}" if reason else "")
         self.record(f"ticket_{action}", at, detail, department=department)
         self._recompute_status(at)
         return True

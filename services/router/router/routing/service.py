@@ -230,7 +230,8 @@ class RoutingService:
     async def route_from_triage(self, principal: Principal, report_id: str, *, lead: str, assisting: list[str],
                                 priority: Priority, reason: str) -> Routing:
         """A centre operator routes a report waiting in triage: dispatch the chosen departments not yet dispatched,
-        keep those already on it, record who decided, when and why."""
+        keep those already on it (their tickets take the new role, lead and priority), record who decided, when and
+        why."""
         routing = await self.routings.get_for_update(report_id)
         if routing is None:
             raise NotFound(f"No routing for report {report_id}.")
@@ -313,6 +314,7 @@ class RoutingService:
             confidence=routing.confidence, explanation=routing.explanation, classifier=routing.classifier,
             decided_at=now))
         self._dispatch(routing, data.department, plan.attempt, now)
+        self._update_tickets(routing, plan, now)
         routing.next_redispatch_at = next_attempt(now, 0, self.redelivery_after_s)
         routing.redispatch_count = 1
         self._announce_decision(routing, plan, now, trigger="assistance")
@@ -366,6 +368,7 @@ class RoutingService:
         routing.priority, routing.confidence = decision.priority, decision.confidence
         routing.needs_review, routing.explanation = decision.needs_review, decision.explanation
         routing.classifier, routing.decided_at = decision.classifier, now
+        routing.state, routing.triage_since = ROUTED, None  # a report waiting in triage is decided now
         self._record(routing, plan, trigger="transfer", at=now, trigger_text=trigger_text)
         log.info("report re-routed", extra={"refused_by": data.department, "lead": plan.lead,
                                             "dispatch": plan.dispatch, "attempt": plan.attempt})
@@ -407,10 +410,22 @@ class RoutingService:
             actor_name=actor.name if actor else None, reason=reason))
         for code in plan.dispatch:
             self._dispatch(routing, code, plan.attempt, at)
+        self._update_tickets(routing, plan, at)
         if plan.dispatch:
             routing.next_redispatch_at = next_attempt(at, 0, self.redelivery_after_s)
             routing.redispatch_count = 1
         self._announce_decision(routing, plan, at, trigger=trigger)
+
+    def _update_tickets(self, routing: Routing, plan: Plan, at: datetime) -> None:
+        """A decided re-route (an operator's choice from triage, a re-route after a transfer, an assisting department
+        added) also goes to the departments that already have a ticket: the attempt's dispatch, with its role, lead,
+        departments and priority, which their ticket takes (one lead per report). While the report waits in triage
+        nothing is decided yet, so their tickets stay as they are."""
+        if routing.awaiting_triage:
+            return
+        for code in plan.departments:
+            if code in routing.dispatched and code not in plan.dispatch and code not in routing.excluded:
+                self._dispatch(routing, code, plan.attempt, at)
 
     def _dispatch(self, routing: Routing, code: str, attempt: int, at: datetime) -> None:
         outbox.add(self.session, TicketDispatched(source=SOURCE, subject=routing.report_id, time=at,
