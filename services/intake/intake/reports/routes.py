@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
+from intake.query import UtcDatetime
 from intake.reports.repository import ReportFilter
 from intake.reports.schemas import FeedbackIn, FeedbackOut, ReportIn, ReportOut, ReportPage, ReportStatus
 from intake.reports.service import ReportService
@@ -12,7 +13,6 @@ from shared.events import Channel
 from shared.http import UnitOfWork
 from shared.identity import Principal
 from shared.identity.http import require_roles
-from shared.inputs import IsoDatetime
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -20,7 +20,8 @@ CallCentre = Annotated[Principal, Depends(require_roles("call_centre", "centre_o
 
 
 async def report_service(request: Request, session: UnitOfWork) -> ReportService:
-    return ReportService(session, redelivery_after_s=request.app.state.runtime.settings.redelivery_after_s)
+    runtime = request.app.state.runtime
+    return ReportService(session, redelivery_after_s=runtime.settings.redelivery_after_s, registry=runtime.registry)
 
 
 Service = Annotated[ReportService, Depends(report_service)]
@@ -75,15 +76,19 @@ async def get_report(report_id: str, principal: CallCentre, service: Service) ->
 
 
 @router.get("", response_model=ReportPage, summary="List reports",
-            description="Newest first, filtered; follow `next_cursor` for the next page.",
+            description="Newest first, filtered; follow `next_cursor` for the next page. `created_from` and "
+                        "`created_to` are ISO 8601 (no zone = UTC, as for `/v1/stats`); `created_from` after "
+                        "`created_to` or an unknown `department` code is 422.",
             responses=problem_responses(401, 403, 422))
 async def list_reports(
     principal: CallCentre, service: Service,
     status: Annotated[ReportStatus | None, Query(description="Only reports in this status")] = None,
     channel: Annotated[Channel | None, Query()] = None,
-    department: Annotated[str | None, Query(max_length=32, description="Routed to this department code")] = None,
-    created_from: Annotated[IsoDatetime | None, Query(description="Created at or after (ISO 8601)")] = None,
-    created_to: Annotated[IsoDatetime | None, Query(description="Created before (ISO 8601)")] = None,
+    department: Annotated[str | None, Query(max_length=32, description="Routed to this department code (one of "
+                                                                      "the registry's)")] = None,
+    created_from: Annotated[UtcDatetime | None, Query(description="Created at or after (ISO 8601; no zone = "
+                                                                  "UTC)")] = None,
+    created_to: Annotated[UtcDatetime | None, Query(description="Created before (ISO 8601; no zone = UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ReportPage:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.db import OutboxMessage
+from intake.query import check_department, check_range
 from intake.reports.models import Feedback, IdempotencyRecord, Report, ReportNotClosed
 from intake.reports.repository import ReportFilter, ReportRepository
 from intake.reports.schemas import FeedbackIn, FeedbackOut, ReportIn, ReportOut, ReportPage, ReportSummary
@@ -26,6 +27,7 @@ from shared.logging import report_context
 from shared.messaging import Outbox, PermanentError
 from shared.messaging.redelivery import DownstreamProgress, next_attempt
 from shared.problems import Conflict, InvalidInput, NotFound
+from shared.registry import Registry
 
 log = logging.getLogger("linkage.intake.reports")
 outbox = Outbox(OutboxMessage)
@@ -43,11 +45,12 @@ def request_fingerprint(body: ReportIn) -> str:
 
 class ReportService:
     def __init__(self, session: AsyncSession, *, redelivery_after_s: float = 10.0,
-                 router_progress: DownstreamProgress | None = None) -> None:
+                 router_progress: DownstreamProgress | None = None, registry: Registry | None = None) -> None:
         self.session = session
         self.reports = ReportRepository(session)
         self.redelivery_after_s = redelivery_after_s
         self.router_progress = router_progress
+        self.registry = registry  # the department codes a listing may filter by (HTTP; consumers need none)
 
     async def file(self, principal: Principal, body: ReportIn, idempotency_key: str | None
                    ) -> tuple[dict[str, Any], bool]:
@@ -141,6 +144,11 @@ class ReportService:
         return ReportOut.model_validate(to_view(report, incident))
 
     async def page(self, flt: ReportFilter, *, limit: int, cursor: str | None) -> ReportPage:
+        """One page of reports, newest first. The filter is refused as ``GET /v1/stats`` refuses its own: an
+        unknown department code, or ``created_from`` after ``created_to`` (422; either would match nothing)."""
+        if self.registry is not None:
+            check_department(flt.department, self.registry)
+        check_range(flt.created_from, flt.created_to, start_field="created_from", end_field="created_to")
         rows, next_cursor = await self.reports.page(flt, limit=limit, cursor=cursor)
         return ReportPage(items=[ReportSummary.model_validate(summary_view(r)) for r in rows],
                           next_cursor=next_cursor)

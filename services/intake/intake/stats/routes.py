@@ -5,13 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import Response
 
+from intake.query import UtcDatetime
 from intake.stats.export import to_csv
 from intake.stats.schemas import Stats
 from intake.stats.service import StatsService
 from shared.http import UnitOfWork
 from shared.identity import Principal
 from shared.identity.http import require_roles
-from shared.inputs import IsoDatetime
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
@@ -41,10 +41,10 @@ async def stats_service(request: Request, session: UnitOfWork) -> StatsService:
                **problem_responses(401, 403, 422)})
 async def get_stats(
     principal: Viewer, request: Request,
-    start: Annotated[IsoDatetime | None, Query(alias="from", description="Received at or after (ISO 8601; no zone "
+    start: Annotated[UtcDatetime | None, Query(alias="from", description="Received at or after (ISO 8601; no zone "
                                                "= UTC); default: no lower bound")] = None,
-    end: Annotated[IsoDatetime | None, Query(alias="to", description="Received before (ISO 8601); default: "
-                                             "now")] = None,
+    end: Annotated[UtcDatetime | None, Query(alias="to", description="Received before (ISO 8601; no zone = UTC); "
+                                             "default: now")] = None,
     department: Annotated[str | None, Query(max_length=32, description="A department code")] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
     service: StatsService = Depends(stats_service),

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake.query import as_utc, check_department, check_range
 from intake.stats.repository import MEDIATION, StatsRepository, TicketGroup, Window
 from intake.stats.schemas import (
     CLOCKS, ClockStats, DepartmentTickets, Durations, FeedbackStats, Mediation, OnTime, OnTimeGroup, Stats, Tickets,
 )
 from shared.db import utcnow
 from shared.identity import Principal
-from shared.problems import Forbidden, InvalidInput
+from shared.problems import Forbidden
 from shared.registry import Registry
 
 CENTRE_ROLES = frozenset({"centre_operator", "admin"})
@@ -23,9 +24,7 @@ PRIORITY_ORDER = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
 def scope(principal: Principal, department: str | None, registry: Registry) -> str | None:
     """The department a principal's statistics cover: centre operators and admins any (or all); a department
     supervisor only their own (no ``department`` means theirs); nobody else."""
-    if department is not None and department not in registry:
-        raise InvalidInput(f"Unknown department {department!r}.",
-                           errors=[{"field": "department", "message": "not a department code of the registry"}])
+    check_department(department, registry)
     if principal.role in CENTRE_ROLES:
         return department
     if principal.role == "department_supervisor" and principal.department:
@@ -36,16 +35,9 @@ def scope(principal: Principal, department: str | None, registry: Registry) -> s
 
 
 def window(start: datetime | None, end: datetime | None, now: datetime, department: str | None) -> Window:
-    start, end = _aware(start), _aware(end) or now
-    if start is not None and start > end:
-        raise InvalidInput("`from` must not be after `to`.",
-                           errors=[{"field": "from", "message": "after `to`"}])
+    start, end = as_utc(start), as_utc(end) or now
+    check_range(start, end, start_field="from", end_field="to")
     return Window(start, end, department)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """Times without a zone are taken as UTC."""
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def _rate(part: int, whole: int) -> float | None:
