@@ -102,3 +102,93 @@ async def test_an_unlinked_report_stops_following_the_incident(intake: Intake) -
     assert "unlinked" in [e["kind"] for e in report["timeline"]]
     await consumer.handle_event(change(first, "t1", "water", 3, "start", "acknowledged", "in_progress"))
     assert (await get(intake, second))["status"] == "routed"  # no longer follows the incident
+
+
+async def linked_incident(intake: Intake) -> tuple[str, str]:
+    """An incident (water, acknowledged) and another caller's report linked to it."""
+    first = (await intake.post(VALID)).json()["id"]
+    second = (await intake.post({**VALID, "text": "门口水管爆了，到处是水"})).json()["id"]
+    consumer = intake.runtime.consumer
+    await consumer.handle_event(routed(first))
+    await consumer.handle_event(change(first, "t1", "water", 1, "created", None, "new"))
+    await consumer.handle_event(change(first, "t1", "water", 2, "acknowledge", "new", "acknowledged"))
+    await consumer.handle_event(routed(second, dispatched=[], incident_id=first, linked=True, trigger="linked"))
+    return first, second
+
+
+async def listed(intake: Intake, **params: str) -> set[str]:
+    r = await intake.client.get("/v1/reports", params=params, headers=bearer(intake.keys["call_centre"]))
+    assert r.status_code == 200, r.text
+    return {i["id"] for i in r.json()["items"]}
+
+
+def routing(report: dict[str, Any]) -> tuple[Any, ...]:
+    return report["status"], report["departments"], report["priority"], report["police"]
+
+
+async def test_linked_reports_follow_their_incident_into_triage_and_out_of_it(intake: Intake) -> None:
+    first, second = await linked_incident(intake)
+    consumer = intake.runtime.consumer
+    # the lead department hands the incident back; nobody else is sure: the incident waits in triage
+    await consumer.handle_event(change(first, "t1", "water", 3, "transfer", "acknowledged", "transferred"))
+    to_triage = routed(first, attempt=2, dispatched=[], excluded=["water"], needs_review=True, confidence=0.3,
+                       trigger="transfer")
+    await consumer.handle_event(to_triage)
+    incident, linked = await get(intake, first), await get(intake, second)
+    assert routing(incident) == ("triage", [], "P2", False)
+    assert routing(linked) == routing(incident)
+    assert linked["timeline"][-1]["kind"] == "incident" and "awaiting triage" in linked["timeline"][-1]["detail"]
+
+    # a centre operator routes it: the linked report takes the new routing at once, not at the next ticket change
+    from_triage = routed(first, attempt=3, police=True, lead="housing", assisting=["police"],
+                         departments=["housing", "police"], dispatched=["housing", "police"], excluded=["water"],
+                         priority="P1", trigger="triage")
+    await consumer.handle_event(from_triage)
+    incident, linked = await get(intake, first), await get(intake, second)
+    assert routing(incident) == ("routed", ["housing", "police"], "P1", True)
+    assert routing(linked) == routing(incident) and linked["incident_id"] == first
+    assert "routed by centre staff from triage" in linked["timeline"][-1]["detail"]
+    assert await listed(intake, department="housing") == {first, second}
+    assert await listed(intake, department="water") == set()
+    assert await listed(intake, status="triage") == set()
+
+    # redelivered and stale decisions change nothing, on the incident or its linked report
+    entries = len(linked["timeline"])
+    assert not await consumer.handle_event(from_triage)  # the same event again: the inbox has it
+    await consumer.handle_event(to_triage.model_copy(update={"id": "a-new-id-for-an-old-decision"}))
+    await consumer.handle_event(from_triage.model_copy(update={"id": "a-new-id-for-the-same-decision"}))
+    linked = await get(intake, second)
+    assert routing(linked) == ("routed", ["housing", "police"], "P1", True) and len(linked["timeline"]) == entries
+
+    # and it keeps following the incident's tickets
+    await consumer.handle_event(change(first, "t2", "housing", 1, "created", None, "new"))
+    await consumer.handle_event(change(first, "t2", "housing", 2, "acknowledge", "new", "acknowledged"))
+    assert routing(await get(intake, second)) == ("acknowledged", ["housing", "police"], "P1", True)
+
+
+async def test_a_linked_report_takes_the_latest_routing_whatever_order_the_decisions_arrive_in(
+        intake: Intake) -> None:
+    first, second = await linked_incident(intake)
+    consumer = intake.runtime.consumer
+    # the operator's choice arrives before the transfer's triage decision it followed
+    await consumer.handle_event(routed(first, attempt=3, lead="housing", departments=["housing"],
+                                       dispatched=["housing"], excluded=["water"], priority="P3", trigger="triage"))
+    await consumer.handle_event(routed(first, attempt=2, dispatched=[], excluded=["water"], needs_review=True,
+                                       confidence=0.3, trigger="transfer"))
+    assert routing(await get(intake, second)) == routing(await get(intake, first))
+    assert (await get(intake, second))["departments"] == ["housing"]
+
+
+async def test_a_report_linked_after_its_incident_was_routed_again_takes_the_incidents_routing(
+        intake: Intake) -> None:
+    """The router linked it while the incident was still water's; intake had the re-route already (another
+    partition). It takes what intake knows of the incident, and follows later changes as every linked report."""
+    first = (await intake.post(VALID)).json()["id"]
+    second = (await intake.post({**VALID, "text": "门口水管爆了，到处是水"})).json()["id"]
+    consumer = intake.runtime.consumer
+    await consumer.handle_event(routed(first))
+    await consumer.handle_event(routed(first, attempt=2, lead="housing", departments=["housing"],
+                                       dispatched=["housing"], excluded=["water"], priority="P3", trigger="transfer"))
+    await consumer.handle_event(routed(second, dispatched=[], incident_id=first, linked=True, trigger="linked"))
+    linked = await get(intake, second)
+    assert routing(linked) == ("routed", ["housing"], "P3", False) and linked["incident_id"] == first

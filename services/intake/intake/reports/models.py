@@ -167,6 +167,21 @@ class Report(Base):
             self.record(f"report_{self.status}", at, f"report {self.status} with its incident {incident.id}")
         return self.status != before
 
+    def follow_incident_routing(self, incident: Report) -> None:
+        """A linked report takes its incident's routing as intake knows it: police, priority, lead and the
+        departments with their roles (in triage: the departments that have it). The router linked it with the
+        incident's routing; each later routing of the incident (a transfer, triage, an operator's choice) reaches
+        it here. Its own ``routing_attempt`` stays: that counts the router's decisions about this report."""
+        self.police, self.priority = incident.police, incident.priority
+        self.lead_department, self.joint = incident.lead_department, incident.joint
+        self.departments = [ReportDepartment(department=d.department, role=d.role, position=d.position)
+                            for d in incident.departments]
+
+    def last_routing_detail(self) -> str | None:
+        """The detail of the routing entry recorded in this transaction (for linked reports' timelines)."""
+        pending = [e for e in self._pending if e.kind in ("routed", "rerouted", "triage")]
+        return pending[-1].detail if pending else None
+
     def apply_ticket_change(self, *, ticket_id: str, department: str, role: str, sequence: int, action: str,
                             to_state: str, reason: str | None, at: datetime, priority: str | None = None,
                             clocks: TicketClocks | None = None, outcome: str | None = None) -> bool:

@@ -87,10 +87,13 @@ class ReportRepository:
         return await self.session.scalar(
             select(Report).where(Report.id == report_id).options(*options).with_for_update())
 
-    async def linked_to(self, incident_id: str) -> list[Report]:
-        """Reports linked to this incident (its first report's id), locked; served by the incident_id index."""
-        return list((await self.session.scalars(
-            select(Report).where(Report.incident_id == incident_id).with_for_update())).all())
+    async def linked_to(self, incident_id: str, *, with_departments: bool = False) -> list[Report]:
+        """Reports linked to this incident (its first report's id), locked, with their departments when asked;
+        served by the incident_id index."""
+        query = select(Report).where(Report.incident_id == incident_id)
+        if with_departments:
+            query = query.options(selectinload(Report.departments))
+        return list((await self.session.scalars(query.with_for_update())).all())
 
     async def page(self, flt: ReportFilter, *, limit: int, cursor: str | None) -> tuple[list[Report], str | None]:
         query = select(Report).options(selectinload(Report.departments))

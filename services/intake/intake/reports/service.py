@@ -192,14 +192,22 @@ class ReportService:
             log.info("report routed", extra={"lead": data.lead, "priority": data.priority, "attempt": data.attempt,
                                              "triage": data.needs_review, "incident_id": data.incident_id})
             if report.incident_id is not None:
-                incident = await self.reports.get_for_update(report.incident_id)
+                incident = await self.reports.get_for_update(report.incident_id, with_departments=True)
                 if incident is not None:  # intake files every report before the router sees it
                     incident.linked_reports += 1
+                    if incident.routing_attempt > 0:  # else the router's copy of its routing is newer than ours
+                        report.follow_incident_routing(incident)
                     report.follow_incident(incident, data.decided_at)
             elif previous_incident is not None:  # unlinked by a centre operator
                 incident = await self.reports.get_for_update(previous_incident)
                 if incident is not None:
                     incident.linked_reports = max(0, incident.linked_reports - 1)
+            elif report.linked_reports:  # an incident routed again: other callers' reports linked to it follow
+                detail = report.last_routing_detail()
+                for linked in await self.reports.linked_to(report.id, with_departments=True):
+                    linked.follow_incident_routing(report)
+                    linked.follow_incident(report, data.decided_at, detail)
+                    self.reports.save_timeline(linked)
         self.reports.save_timeline(report)
 
     async def apply_ticket_status(self, event: TicketStatusChanged) -> None:
