@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.events import Channel, Priority, Satisfaction
-from shared.inputs import Coordinate, IsoAwareDatetime
+from shared.inputs import MAX_TEXT, Coordinate, IsoAwareDatetime, Text
 
-MAX_TEXT = 4000
 ReportStatus = Literal["received", "triage", "routed", "acknowledged", "in_progress", "resolved", "closed",
                        "reopened"]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
 
 
 class _In(BaseModel):

@@ -6,9 +6,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.events import Channel, Priority
-from shared.inputs import Coordinate, IsoAwareDatetime
+from shared.inputs import MAX_TEXT, Coordinate, IsoAwareDatetime, Text
 
-MAX_TEXT = 4000
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -78,8 +77,7 @@ class ClassifyIn(_In):
         {"text": "楼道里燃气味很大，邻居家好像漏气了", "location": {"address": "18 Xingfu Road"},
          "at": "2026-11-22T08:05:00+08:00"}]})
 
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)] = Field(
-        description=f"What the caller is saying, 1–{MAX_TEXT} characters")
+    text: Text = Field(description=f"What the caller is saying, 1–{MAX_TEXT} characters")
     location: ClassifyLocation | None = Field(None, description="Where: the classifier routes by text only; the "
                                                                 "location finds an open incident it may repeat")
     at: IsoAwareDatetime | None = Field(None, description="Evaluate presence (seasons, switches) at this moment; "
