@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+from starlette.types import Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://linkage.example/problems/"
@@ -75,10 +76,26 @@ class Unavailable(Problem):
     status, title, slug = 503, "Service unavailable", "unavailable"
 
 
+class _ProblemResponse(JSONResponse):
+    """Problem details for a request not at hand when the response is built (ASGI middleware such as the body size
+    limit): ``instance`` is taken from the request it answers when it is sent."""
+
+    def __init__(self, problem: Problem, headers: dict[str, str] | None) -> None:
+        super().__init__(problem.to_dict(), status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
+        self.problem, self.extra_headers = problem, headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(self.problem, Request(scope), self.extra_headers)
+        await response(scope, receive, send)
+
+
 def problem_response(problem: Problem, request: Request | None = None, headers: dict[str, str] | None = None
                      ) -> JSONResponse:
-    instance = request.url.path if request is not None else None
-    return JSONResponse(problem.to_dict(instance), status_code=problem.status, media_type=PROBLEM_JSON,
+    """The problem as ``application/problem+json``; ``instance`` is the request's path (without ``request``: the
+    path of the request the response is sent for)."""
+    if request is None:
+        return _ProblemResponse(problem, headers)
+    return JSONResponse(problem.to_dict(request.url.path), status_code=problem.status, media_type=PROBLEM_JSON,
                         headers=headers)
 
 
@@ -100,6 +117,22 @@ def validation_problem(exc: RequestValidationError) -> Problem:
     return InvalidInput(f"Invalid value for: {fields}.", errors=items)
 
 
+# FastAPI answers a body its JSON parser gives up on other than with a syntax error (nested too deeply for the
+# parser's recursion, bytes that are not UTF-8) with this 400 HTTPException, raised from the parser's error.
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
+
+
+def _unparsed_body(exc: StarletteHTTPException) -> MalformedRequest | None:
+    """The malformed-request problem for a body FastAPI could not parse as JSON, as for a syntax error."""
+    if exc.status_code != 400 or exc.detail != _FASTAPI_BODY_ERROR:
+        return None
+    cause = exc.__cause__
+    why = ("it is nested too deeply" if isinstance(cause, RecursionError)
+           else "it is not UTF-8 text" if isinstance(cause, UnicodeDecodeError)
+           else "it could not be parsed")
+    return MalformedRequest("The request body is not valid JSON.", errors=[{"field": "body", "message": why}])
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     document_problems(app)
 
@@ -114,6 +147,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if (unparsed := _unparsed_body(exc)) is not None:
+            return problem_response(unparsed, request)
         problem = Problem(str(exc.detail))
         problem.status = exc.status_code
         problem.title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
