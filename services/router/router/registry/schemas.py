@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -40,8 +40,8 @@ class PresenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"enabled": True, "reason": "City marathon on Sunday: event security on duty"}]})
 
-    enabled: bool = Field(description="true switches the department on (routable), false off (its matters go to "
-                                      "its fallback)")
+    enabled: StrictBool = Field(description="true switches the department on (routable), false off (its matters go "
+                                            "to its fallback); JSON true or false only, not \"yes\", \"no\", 1 or 0")
     reason: Reason = Field(description="Why (kept in the audit), 1–500 characters")
 
 
