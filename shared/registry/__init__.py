@@ -10,7 +10,9 @@ Presence modes (see ``/shared/departments.md``):
 - ``permanent``: always routable;
 - ``temporary``: routable while an operator has switched it on (``switched_on``) or when ``enabled_by_default``;
 - ``seasonal``: routable inside its season window (month-day, may wrap over new year); outside it, its matters go
-  to its ``fallback``.
+  to its ``fallback``. Seasons are days of the city's calendar: a moment is converted to the registry's ``timezone``
+  (default ``Asia/Shanghai``) before its month-day is taken, so the season does not depend on the offset a client
+  wrote (``2026-03-31T20:00:00Z`` and ``2026-04-01T04:00:00+08:00`` are both 1 April in Shanghai).
 
 :meth:`Registry.resolve` follows fallbacks until it reaches a routable department. A chain that ends without one
 (no fallback, or a cycle) ends at ``grid``, which must be permanent: it is the place for what nobody else can take.
@@ -26,13 +28,14 @@ from datetime import date, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, get_args
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 __all__ = [
-    "CODE_PATTERN", "DEFAULT_REGISTRY_FILE", "FALLBACK_DEPARTMENT", "POLICE_DEPARTMENT", "PRIORITIES", "SLA_TARGETS",
-    "CombinedPriorityRule", "Department", "JointRule", "Mode", "Priority", "PriorityRules", "Registry",
-    "RegistryError", "UnknownDepartment", "load_registry",
+    "CODE_PATTERN", "DEFAULT_REGISTRY_FILE", "DEFAULT_TIMEZONE", "FALLBACK_DEPARTMENT", "POLICE_DEPARTMENT",
+    "PRIORITIES", "SLA_TARGETS", "CombinedPriorityRule", "Department", "JointRule", "Mode", "Priority",
+    "PriorityRules", "Registry", "RegistryError", "UnknownDepartment", "city_time", "load_registry",
 ]
 
 DEFAULT_REGISTRY_FILE: Path = Path(__file__).with_name("departments.toml")
@@ -48,6 +51,14 @@ POLICE_DEPARTMENT = "police"
 FALLBACK_DEPARTMENT = "grid"
 _REQUIRED_PERMANENT = (POLICE_DEPARTMENT, FALLBACK_DEPARTMENT)
 _MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+_CITY = ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def city_time(at: datetime, timezone: ZoneInfo = _CITY) -> datetime:
+    """``at`` on the city's clock: an aware moment converted to ``timezone``; a naive one is taken to be city time
+    already (the API refuses naive date-times; the router's engine evaluates presence at a naive month-day)."""
+    return at if at.tzinfo is None else at.astimezone(timezone)
 
 
 class RegistryError(ValueError):
@@ -82,17 +93,20 @@ class Department:
     keywords_en: tuple[str, ...] = ()
     # Per-priority service-level overrides in seconds: {"P1": {"acknowledge": 60, ...}}; empty = centre defaults.
     sla: Mapping[str, Mapping[str, int]] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    timezone: ZoneInfo = _CITY  # the city's (the registry's ``timezone``): its calendar days are the season's
 
     @property
     def keywords(self) -> tuple[str, ...]:
         return (*self.keywords_zh, *self.keywords_en)
 
     def in_season(self, at: datetime) -> bool:
-        """Whether ``at`` (its own calendar date) falls inside the season; always true without a season."""
+        """Whether ``at``'s day in the city (see :func:`city_time`) falls inside the season; always true without a
+        season."""
         if self.season is None:
             return True
         start, end = (_month_day(s) for s in self.season)
-        today = (at.month, at.day)
+        local = city_time(at, self.timezone)
+        today = (local.month, local.day)
         if start <= end:
             return start <= today <= end
         return today >= start or today <= end  # the window wraps over new year, e.g. 11-01 .. 03-31
@@ -144,6 +158,12 @@ class Registry:
     priority_rules: PriorityRules = field(default_factory=PriorityRules)
     joint_rules: tuple[JointRule, ...] = ()
     source: Path | None = field(default=None, compare=False)
+    timezone: ZoneInfo = _CITY  # the city's time zone: seasons are its calendar days
+
+    def month_day(self, at: datetime) -> tuple[int, int]:
+        """``at``'s (month, day) in the city, the day presence depends on (see :func:`city_time`)."""
+        local = city_time(at, self.timezone)
+        return local.month, local.day
 
     def __contains__(self, code: object) -> bool:
         return code in self.departments
@@ -260,6 +280,7 @@ class _JointIn(_Strict):
 
 class _FileIn(_Strict):
     schema_version: Literal[1] = 1
+    timezone: str = DEFAULT_TIMEZONE
     departments: list[dict[str, Any]]  # each validated on its own, so errors can name the department
     priority: dict[str, Any] = {}
     joint: list[dict[str, Any]] = []
@@ -290,6 +311,11 @@ def load_registry(path: str | Path | None = None) -> Registry:
         document = _FileIn.model_validate(raw)
     except ValidationError as exc:
         raise fail(_describe(exc)) from None
+    try:
+        timezone = ZoneInfo(document.timezone)
+    except (ValueError, OSError, LookupError):  # ZoneInfoNotFoundError is a KeyError; bad keys are ValueErrors
+        raise fail(f"field 'timezone': unknown time zone {document.timezone!r}; expected an IANA name such as "
+                   f"{DEFAULT_TIMEZONE!r}") from None
 
     departments: dict[str, Department] = {}
     for index, entry in enumerate(document.departments, start=1):
@@ -302,7 +328,7 @@ def load_registry(path: str | Path | None = None) -> Registry:
         if parsed.code in departments:
             raise fail(f"{label} (entry {index}): field 'code': duplicate code, already used by entry "
                        f"{list(departments).index(parsed.code) + 1}")
-        departments[parsed.code] = _department(parsed, label, fail)
+        departments[parsed.code] = _department(parsed, label, fail, timezone)
 
     for code, department in departments.items():
         if department.fallback is not None and department.fallback not in departments:
@@ -340,10 +366,10 @@ def load_registry(path: str | Path | None = None) -> Registry:
                                      assisting=tuple(rule.assisting), priority=rule.priority))
 
     return Registry(departments=MappingProxyType(departments), priority_rules=priority_rules,
-                    joint_rules=tuple(joint_rules), source=source)
+                    joint_rules=tuple(joint_rules), source=source, timezone=timezone)
 
 
-def _department(parsed: _DepartmentIn, label: str, fail: Any) -> Department:
+def _department(parsed: _DepartmentIn, label: str, fail: Any, timezone: ZoneInfo) -> Department:
     """Cross-field rules of one department (the shape was checked by pydantic)."""
     if parsed.mode == "seasonal":
         if parsed.season_start is None or parsed.season_end is None:
@@ -365,4 +391,5 @@ def _department(parsed: _DepartmentIn, label: str, fail: Any) -> Department:
         {level: MappingProxyType({str(k): v for k, v in targets.items()}) for level, targets in parsed.sla.items()})
     return Department(code=parsed.code, name_zh=parsed.name_zh, name_en=parsed.name_en, mode=parsed.mode,
                       fallback=parsed.fallback, season=season, enabled_by_default=bool(parsed.enabled_by_default),
-                      keywords_zh=tuple(parsed.keywords_zh), keywords_en=tuple(parsed.keywords_en), sla=sla)
+                      keywords_zh=tuple(parsed.keywords_zh), keywords_en=tuple(parsed.keywords_en), sla=sla,
+                      timezone=timezone)

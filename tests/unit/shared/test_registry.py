@@ -283,3 +283,75 @@ def test_department_is_a_value() -> None:
     a = Department(code="x1", name_zh="甲", name_en="X", mode="permanent")
     assert a == Department(code="x1", name_zh="甲", name_en="X", mode="permanent")
     assert hash(a) == hash(Department(code="x1", name_zh="甲", name_en="X", mode="permanent"))
+
+
+# --- the city's time zone: seasons are its calendar days, whatever offset a moment is written with ---------------
+
+HEATING_SEASON = """
+[[departments]]
+code = "housing"
+name_zh = "住房"
+name_en = "Housing"
+mode = "permanent"
+
+[[departments]]
+code = "heating"
+name_zh = "供热"
+name_en = "Heating"
+mode = "seasonal"
+fallback = "housing"
+season_start = "11-01"
+season_end = "03-31"
+"""
+
+
+def test_the_default_registry_keeps_the_city_calendar_of_shanghai(registry: Registry) -> None:
+    assert str(registry.timezone) == "Asia/Shanghai"
+    assert all(str(d.timezone) == "Asia/Shanghai" for d in registry)
+
+
+@pytest.mark.parametrize(("at", "routes_to"), [
+    ("2026-03-31T20:00:00Z", "housing"), ("2026-04-01T04:00:00+08:00", "housing"),  # 1 April in Shanghai
+    ("2026-03-31T23:00:00-05:00", "housing"),  # 1 April 12:00 in Shanghai
+    ("2026-03-31T15:59:59Z", "heating"), ("2026-03-31T23:59:59+08:00", "heating"),  # still 31 March there
+    ("2026-10-31T16:00:00Z", "heating"), ("2026-10-31T15:59:59Z", "housing"),  # 1 November begins at 16:00 UTC
+])
+def test_a_season_depends_on_the_instant_not_on_how_it_is_written(registry: Registry, at: str, routes_to: str
+                                                                 ) -> None:
+    moment = datetime.fromisoformat(at)
+    assert registry.resolve("heating", moment) == routes_to
+    assert registry.get("heating").in_season(moment) is (routes_to == "heating")
+
+
+def test_a_naive_moment_is_taken_as_city_time() -> None:
+    department = load_registry().get("heating")
+    assert department.in_season(datetime(2026, 3, 31, 23, 59)) and not department.in_season(datetime(2026, 4, 1))
+
+
+def test_month_day_is_the_city_day(registry: Registry) -> None:
+    assert registry.month_day(datetime(2026, 3, 31, 20, tzinfo=UTC)) == (4, 1)
+    assert registry.month_day(datetime(2026, 3, 31, 20)) == (3, 31)  # naive: already city time
+
+
+def zoned(tmp_path: Path, top: str) -> Path:
+    """A registry file with ``top`` as its top-level keys (before the first table) and a heating season."""
+    return write(tmp_path, HEATING_SEASON, base=top + MINIMAL)
+
+
+def test_the_registry_file_names_the_city_time_zone(tmp_path: Path) -> None:
+    registry = load_registry(zoned(tmp_path, 'timezone = "America/New_York"\n'))
+    assert str(registry.timezone) == "America/New_York" and str(registry.get("heating").timezone) == "America/New_York"
+    assert registry.resolve("heating", datetime.fromisoformat("2026-03-31T20:00:00Z")) == "heating"  # 16:00 there
+    assert registry.resolve("heating", datetime.fromisoformat("2026-04-01T03:59:00Z")) == "heating"
+    assert registry.resolve("heating", datetime.fromisoformat("2026-04-01T04:00:00Z")) == "housing"
+    absent = load_registry(zoned(tmp_path, ""))
+    assert str(absent.timezone) == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "asia/shanghai", "+08:00", "", "../../etc/passwd", "Asia"])
+def test_an_unknown_time_zone_stops_the_load_naming_the_field(tmp_path: Path, zone: str) -> None:
+    with pytest.raises(RegistryError, match=r"field 'timezone': unknown time zone") as error:
+        load_registry(zoned(tmp_path, f"timezone = {zone!r}\n"))
+    assert str(tmp_path) in str(error.value)
+    with pytest.raises(RegistryError, match="timezone"):
+        load_registry(zoned(tmp_path, "timezone = 8\n"))

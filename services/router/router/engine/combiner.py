@@ -117,7 +117,7 @@ class RoutingEngine:
         registry = self.registry
         rules = self.rules.analyse(text, at=at, exclude=exclude, switched_on=switched_on)
         prediction = self.model.predict(normalise(text), rule_features(rules) if self.model.rule_scale else ())
-        placement = self._placement(at.month, at.day, frozenset(switched_on), exclude)
+        placement = self._placement(*registry.month_day(at), frozenset(switched_on), exclude)
         place = placement.get
 
         # -- lead ---------------------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ class DepartmentOut(BaseModel):
                                                                         "while switched on; seasonal: in its season")
     fallback: str | None = Field(None, examples=["housing"])
     season: list[str] | None = Field(None, examples=[["11-01", "03-31"]],
-                                     description="Seasonal only: first and last day (`MM-DD`, inclusive)")
+                                     description="Seasonal only: first and last day (`MM-DD`, inclusive) of the "
+                                                 "city's calendar (the registry's `timezone`)")
     routable_now: bool = Field(description="Whether reports are routed to it at `at` (season, switch)")
     switched_on: bool | None = Field(None, description="Temporary only: the operator's switch (or the registry's "
                                                        "`enabled_by_default` while nobody has switched it)")
