@@ -63,6 +63,9 @@ def test_p1_triggers_are_unmissable_in_every_script(engine: RoutingEngine, text:
     ("MVA - pedestrian struck outside the pharmacy on Elm Ave, conscious, leg injury", "police", {"ems"}),
     ("Really strong smell of gas in the stairwell of block C, every floor", "gas", {"fire"}),
     ("單元樓道裏燃氣味特別大", "gas", {"fire"}),
+    ("煤气泄漏，有人昏迷", "gas", {"fire", "ems"}),  # a person overcome where gas leaks: the ambulance comes too
+    ("廚房煤氣味好大，阿婆暈低咗叫唔醒", "gas", {"fire", "ems"}),
+    ("strong gas smell in the kitchen, my mum has collapsed and won't wake up", "gas", {"fire", "ems"}),
     ("My elderly neighbour lives alone and I can see her through the window, she collapsed on the kitchen floor",
      "ems", {"civil_affairs"}),
     ("隔壁独居的王奶奶摔倒在地上起不来了", "ems", {"civil_affairs"}),
@@ -136,6 +139,32 @@ def test_words_that_are_not_the_matter_do_not_make_it_a_police_matter(engine: Ro
     decision = classify(engine, text)
     assert decision.lead == lead, decision.explanation
     assert not decision.police, decision.explanation
+
+
+@pytest.mark.parametrize(("text", "lead"), [
+    ("Our bin wasn't collected this week. Maybe someone stole the lids too.", "sanitation"),
+    ("garbage not picked up again!! and the lids r gone maybe some1 stole them lol. 22 King St", "sanitation"),
+    ("來電人反映：小區垃圾三天沒人收，垃圾桶蓋子不見了，可能被人偷走，請處理", "sanitation"),
+    ("I called the police last year about a burglary, but today it's about the street light outside number 12, "
+     "it's been out for a week.", "power"),
+])
+def test_an_aside_does_not_send_police_even_while_it_waits(engine: RoutingEngine, text: str, lead: str) -> None:
+    """Not decided police is not enough: police informed while an operator looks would be the aside's doing too."""
+    decision = classify(engine, text)
+    assert decision.lead == lead and not decision.police, decision.explanation
+    assert "police" not in decision.dispatch_while_review, decision.explanation
+    assert "aside, not the matter" in decision.explanation
+
+
+@pytest.mark.parametrize("text", [
+    "Maybe someone stole my car, it's not where I parked it last night",
+    "可能有人偷了我的电动车，早上起来就不见了",
+    "I called the police last year about the same man, he's back now and threatening us",
+    "Our shed was broken into, maybe kids took the tools, the lock is smashed",
+])
+def test_an_aside_that_is_the_matter_still_makes_a_police_matter(engine: RoutingEngine, text: str) -> None:
+    decision = classify(engine, text)
+    assert decision.police and decision.lead == "police", decision.explanation
 
 
 @pytest.mark.parametrize("text", [

@@ -42,13 +42,13 @@ whole router.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from router.engine.model import RoutingModel
-from router.engine.text import normalise, rule_features
+from router.engine.text import asides, normalise, rule_features, without_asides
 from router.routing.classifier import KeywordClassifier, RoutingDecision, joint_placement
 from shared.registry import FALLBACK_DEPARTMENT, POLICE_DEPARTMENT, PRIORITIES, Priority, Registry
 
@@ -78,6 +78,8 @@ class EngineSettings:
     police_threshold_network: float = 0.05
     police_threshold_sure_lead_network: float = 0.1
     police_possible_network: float = 0.008
+    # a report decided again without its asides (text.asides) takes that decision when its lead is this sure
+    aside_sure: float = 0.8
 
 
 class RoutingEngine:
@@ -113,6 +115,28 @@ class RoutingEngine:
                  switched_on: frozenset[str] = frozenset()) -> RoutingDecision:
         at = at if at is not None else datetime.now().astimezone()
         exclude = frozenset(exclude)
+        decision = self._decide(text, at, exclude, switched_on)
+        if not (decision.police or POLICE_DEPARTMENT in decision.dispatch_while_review) or (
+                decision.lead == POLICE_DEPARTMENT):
+            return decision
+        # words in an aside are not the matter (text.asides): decided again without them, the decision for
+        # another department stands when it is sure and no longer a police matter (a possible police matter stays
+        # one unless the aside was all that made it so)
+        normalised = normalise(text)
+        found = asides(normalised)
+        rest = without_asides(normalised, found) if found else None
+        if rest is None:
+            return decision
+        other = self._decide(rest, at, exclude, switched_on)
+        if (other.police or other.lead == POLICE_DEPARTMENT or other.confidence < self.settings.aside_sure
+                or (not decision.police and POLICE_DEPARTMENT in other.dispatch_while_review)):
+            return decision
+        quoted = "; ".join(f"'{clause.strip(' ,.;!?，。；！？')}'" for clause in found)
+        return replace(other, explanation=f"aside, not the matter: {quoted} (decided without it); "
+                                          + other.explanation)
+
+    def _decide(self, text: str, at: datetime, exclude: frozenset[str], switched_on: frozenset[str]
+                ) -> RoutingDecision:
         settings = self.settings
         registry = self.registry
         rules = self.rules.analyse(text, at=at, exclude=exclude, switched_on=switched_on)
