@@ -27,7 +27,10 @@ Layers (see also the README's "Routing engine" section):
      calm wording does not hide one (the model learnt the matter, not the tone). A *possible* police matter
      (probability at least ``police_possible``, or police terms with a non-negligible probability) that is not
      decided goes to triage with police in ``dispatch_while_review`` — and with the lead and assisting departments
-     too when the routing itself is sure: only the police question waits for an operator.
+     too when the routing itself is sure: only the police question waits for an operator. *Asides* are not the
+     matter (:func:`router.engine.text.asides`: a guess that someone stole something, a contact with the police in
+     the past): a report that is or may be a police matter, with an aside, is decided again without it, and that
+     decision stands when it is sure of another department (``aside_sure``) and no longer a police matter.
    - *Assisting*: the joint rules' departments, and every department whose "involved" probability reaches
      ``assist_threshold`` (police is handled above).
    - *Priority*: the most urgent of the rules' triggers (P1 triggers are unmissable) and the model's priority,
