@@ -200,7 +200,9 @@ class TicketEscalatedV1(_Data):
 
 class ReportFeedbackReceivedV1(_Data):
     """The caller's satisfaction after a report was closed (回访), recorded by intake (``reports.feedback``).
-    ``dissatisfied`` reopens the report: the lead department's ticket reopens with the comment."""
+    ``dissatisfied`` reopens the report: the lead department's ticket reopens with the comment. A linked report
+    (another caller's report of an incident) has no tickets of its own: ``incident_id`` names the incident's first
+    report, whose lead ticket the call-back concerns."""
 
     feedback_id: str
     report_id: str
@@ -210,6 +212,9 @@ class ReportFeedbackReceivedV1(_Data):
     lead_department: str | None = None
     actor: TicketActor
     received_at: datetime
+    incident_id: str | None = Field(None, description="Set when the report is linked to an incident: the incident's "
+                                                      "first report id, the report whose lead ticket reopens or "
+                                                      "takes the note (added in 1.1)")
 
 
 class TicketAssistanceRequestedV1(_Data):

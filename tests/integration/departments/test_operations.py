@@ -318,6 +318,37 @@ async def test_dissatisfied_feedback_reopens_a_closed_lead_ticket_with_the_comme
     assert (await ops.ticket_of(ticket["report_id"], "water"))["status"] == "reopened"
 
 
+async def test_dissatisfied_feedback_on_a_linked_report_reopens_the_incidents_lead_ticket(ops: Departments) -> None:
+    """A linked report has no tickets of its own: the event names its incident (``incident_id``, 1.1), whose lead
+    ticket reopens with the comment; the audit says which caller's report it came from."""
+    ticket = await ops.dispatched_ticket("water")
+    incident = ticket["report_id"]
+    headers = await ops.auth("department_staff", "water")
+    for action, body in (("acknowledge", None), ("start", None), ("resolve", {"resolution": "fixed"}),
+                         ("close", None)):
+        assert (await ops.client.post(f"/v1/tickets/{ticket['id']}/{action}", json=body,
+                                      headers=headers)).status_code == 200
+
+    def on_linked(comment: str, event_id: str) -> ReportFeedbackReceived:
+        event = _feedback("linked-report-2", "dissatisfied", comment, reopen=True)
+        return event.model_copy(update={"id": event_id, "subject": "linked-report-2",
+                                        "data": event.data.model_copy(update={"incident_id": incident})})
+
+    assert await ops.deliver(on_linked("still leaking", "fb-linked-1"))
+    reopened = await ops.ticket_of(incident, "water")
+    assert reopened["status"] == "reopened"
+    entry = (await _audit(ops, ticket["id"]))[-1]
+    assert (entry["action"], entry["actor"]["id"]) == ("reopen", "cc-key")
+    assert "still leaking" in entry["reason"] and "linked report linked-report-2" in entry["reason"]
+    last = [e for e in await ops.outbox(incident) if e["type"] == "ticket.status_changed.v1"][-1]
+    assert (last["data"]["action"], last["data"]["to_state"]) == ("reopen", "reopened")
+
+    # while it is worked again, another linked caller's complaint is a note on the incident's lead ticket
+    assert await ops.deliver(on_linked("nobody came", "fb-linked-2"))
+    entry = (await _audit(ops, ticket["id"]))[-1]
+    assert entry["action"] == "note" and "nobody came" in entry["note"] and "not reopened" in entry["note"]
+
+
 # --- joint handling -------------------------------------------------------------------------------------------
 
 

@@ -157,6 +157,7 @@ async def test_dissatisfied_feedback_reopens_the_report_and_is_published_for_the
         ("report.feedback_received.v1", "dissatisfied", True)]
     assert events[1].data.lead_department == "water" and events[1].data.comment == "水管还在漏"
     assert events[1].data.feedback_id == body["id"] and events[1].data.actor.role == "call_centre"
+    assert events[1].data.incident_id is None  # a report with tickets of its own
 
     # the departments side reopens the lead ticket: the report follows its ticket again, counted as one reopen
     await intake.ticket(report_id, lead_ticket(report_id), "water", 6, "reopen", "reopened", reason="水管还在漏")
@@ -166,6 +167,47 @@ async def test_dissatisfied_feedback_reopens_the_report_and_is_published_for_the
     assert (stats["reopened"], stats["reopen_rate"], stats["disposed"]) == (1, 1.0, 0)
     assert stats["feedback"] == {"count": 2, "satisfied": 0, "basically_satisfied": 1, "dissatisfied": 1}
     assert stats["satisfaction_rate"] == 0.5
+
+
+async def test_dissatisfied_feedback_on_a_linked_report_goes_to_the_incidents_lead_ticket(
+        intake: Intake, broker: TansuBroker) -> None:
+    """A linked report (another caller's report of an incident) has no tickets: the call-back names the incident,
+    whose lead ticket departments reopen; the linked report stays reopened until then, and follows the incident
+    again afterwards, as every linked report does."""
+    incident = await intake.file()
+    await intake.route(incident, ["water"], police=False)
+    linked = await intake.file(text="门口水管爆了，到处是水")
+    await intake.event(ReportRouted(source="/test", subject=linked, data=ReportRoutedV1(
+        report_id=linked, police=False, lead="water", departments=["water"], dispatched=[], priority="P2",
+        confidence=0.9, classifier="test", decided_at=T0, incident_id=incident, linked=True, trigger="linked")))
+    tid = lead_ticket(incident)
+    for seq, action, to in [(1, "created", "new"), (2, "acknowledge", "acknowledged"), (3, "start", "in_progress"),
+                            (4, "resolve", "resolved"), (5, "close", "closed")]:
+        await intake.ticket(incident, tid, "water", seq, action, to)
+    assert (await intake.get(f"/v1/reports/{linked}")).json()["status"] == "closed"
+
+    r = await intake.feedback(linked, {"satisfaction": "dissatisfied", "comment": "还是漏水"})
+    assert r.status_code == 201, r.text
+    assert (r.json()["reopen"], r.json()["lead_department"]) == (True, "water")
+    report = (await intake.get(f"/v1/reports/{linked}")).json()
+    assert report["status"] == "reopened"
+    assert f"incident {incident}'s ticket" in report["timeline"][-1]["detail"]
+    [event] = await read_topic(broker, REPORTS_FEEDBACK, linked, want=1)
+    assert (event.data.report_id, event.data.incident_id, event.data.lead_department, event.data.reopen) == (
+        linked, incident, "water", True)
+
+    # an incident change that leaves it closed (its ticket re-routed) does not undo the call-back's reopening
+    await intake.ticket(incident, tid, "water", 6, "reroute", "closed")
+    assert (await intake.get(f"/v1/reports/{linked}")).json()["status"] == "reopened"
+    # departments reopen the incident's lead ticket: the linked report follows the incident again
+    await intake.ticket(incident, tid, "water", 7, "reopen", "reopened", reason="还是漏水")
+    assert (await intake.get(f"/v1/reports/{linked}")).json()["status"] == "in_progress"
+    for seq, action, to in [(8, "resolve", "resolved"), (9, "close", "closed")]:
+        await intake.ticket(incident, tid, "water", seq, action, to)
+    report = (await intake.get(f"/v1/reports/{linked}")).json()
+    assert report["status"] == "closed" and (await intake.get(f"/v1/reports/{incident}")).json()["status"] == "closed"
+    again = await intake.feedback(linked, {"satisfaction": "satisfied"})
+    assert again.status_code == 201 and (await intake.get(f"/v1/reports/{linked}")).json()["status"] == "closed"
 
 
 async def test_feedback_is_refused_unless_the_report_is_closed_and_nothing_is_written(intake: Intake) -> None:

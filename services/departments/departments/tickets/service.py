@@ -320,14 +320,16 @@ class TicketService:
         """Intake recorded the caller's satisfaction. Dissatisfied with ``reopen``: the lead ticket reopens with the
         comment (actor: the call centre, from the event). A lead ticket not resolved or closed cannot reopen: the
         comment is recorded as a note saying so. Other feedback is recorded as a note. Another instance's
-        department (no lead ticket here): nothing to do."""
+        department (no lead ticket here): nothing to do. A linked report (another caller's report of an incident)
+        has no tickets: its call-back goes to the incident's lead ticket (``incident_id``, events 1.1 on)."""
         data = event.data
-        ticket = await self.tickets.lead_ticket_for_update(data.report_id, data.lead_department)
+        ticket = await self.tickets.lead_ticket_for_update(data.incident_id or data.report_id, data.lead_department)
         if ticket is None:
             return
         with report_context(ticket.report_id):
             actor = Actor(data.actor.id, data.actor.name, data.actor.role, data.actor.department)
-            said = f"citizen feedback {data.feedback_id}: {data.satisfaction}" + (
+            caller = f" from linked report {data.report_id} (another caller)" if data.incident_id else ""
+            said = f"citizen feedback {data.feedback_id}{caller}: {data.satisfaction}" + (
                 f"; comment: {data.comment}" if data.comment else "")
             if data.reopen and data.satisfaction == "dissatisfied":
                 if ticket.status in ("resolved", "closed"):

@@ -157,9 +157,13 @@ class Report(Base):
 
     def follow_incident(self, incident: Report, at: datetime, detail: str | None = None) -> bool:
         """A linked report takes the status of its incident's first report; ``detail`` (what happened to the
-        incident) goes into this report's timeline. True when the status changed."""
+        incident) goes into this report's timeline. True when the status changed. After a dissatisfied call-back on
+        this report it stays ``reopened`` while the incident is still closed (its lead ticket has not reopened yet)."""
         before = self.status
-        self.status = incident.status if incident.status != "received" else "routed"
+        if self.reopen_pending and incident.status != "closed":
+            self.reopen_pending = False  # the incident moved on: its lead ticket reopened after the call-back
+        self.status = "reopened" if self.reopen_pending else (
+            incident.status if incident.status != "received" else "routed")
         self.updated_at = at
         if detail:
             self.record("incident", at, f"incident {incident.id}: {detail}")
@@ -213,14 +217,18 @@ class Report(Base):
         return True
 
     def receive_feedback(self, *, feedback_id: str, satisfaction: str, comment: str | None, actor_id: str,
-                         actor_name: str, actor_role: str, at: datetime) -> Feedback:
+                         actor_name: str, actor_role: str, at: datetime, incident_lead: str | None = None
+                         ) -> Feedback:
         """The caller's call-back (回访) on a closed report. Dissatisfied reopens the report at once (the lead
-        department's ticket reopens when its department consumes the feedback event)."""
+        department's ticket reopens when its department consumes the feedback event). A linked report has no
+        ticket of its own: the call-back goes to its incident's lead department (``incident_lead``, the incident's
+        current lead), whose ticket reopens; this report then follows the incident again."""
         if self.status != "closed":
             raise ReportNotClosed(self.status)
         reopen = satisfaction == "dissatisfied"
+        lead = incident_lead if self.incident_id is not None and incident_lead else self.lead_department
         feedback = Feedback(id=feedback_id, report_id=self.id, satisfaction=satisfaction, comment=comment,
-                            reopen=reopen, lead_department=self.lead_department, actor_id=actor_id,
+                            reopen=reopen, lead_department=lead, actor_id=actor_id,
                             actor_name=actor_name, actor_role=actor_role, received_at=at,
                             report_received_at=self.created_at)
         label = satisfaction.replace("_", " ")
@@ -230,9 +238,9 @@ class Report(Base):
             self.reopen_pending = True
             self.reopen_count = (self.reopen_count or 0) + 1
             self._recompute_status(at)
+            ticket = f"incident {self.incident_id}'s ticket" if self.incident_id is not None else "its ticket"
             self.record("report_reopened", at, f"report reopened: the caller is dissatisfied; lead "
-                        f"{self.lead_department or 'department'} asked to reopen its ticket",
-                        department=self.lead_department)
+                        f"{lead or 'department'} asked to reopen {ticket}", department=lead)
         return feedback
 
     def last_ticket_detail(self) -> str | None:

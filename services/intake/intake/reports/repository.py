@@ -87,6 +87,10 @@ class ReportRepository:
         return await self.session.scalar(
             select(Report).where(Report.id == report_id).options(*options).with_for_update())
 
+    async def lead_department_of(self, report_id: str) -> str | None:
+        """A report's lead department, read without a lock (a call-back on a linked report asks its incident's)."""
+        return await self.session.scalar(select(Report.lead_department).where(Report.id == report_id))
+
     async def linked_to(self, incident_id: str, *, with_departments: bool = False) -> list[Report]:
         """Reports linked to this incident (its first report's id), locked, with their departments when asked;
         served by the incident_id index."""

@@ -107,11 +107,16 @@ class ReportService:
         report = await self.reports.get_for_update(report_id)
         if report is None:
             raise NotFound(f"No report {report_id}.")
+        # a linked report's call-back concerns its incident's lead ticket (the incident's row is not locked: the
+        # consumer locks an incident before its linked reports)
+        incident_lead = (await self.reports.lead_department_of(report.incident_id)
+                         if report.incident_id is not None else None)
         now = utcnow()
         try:
             feedback = report.receive_feedback(
                 feedback_id=str(uuid.uuid4()), satisfaction=body.satisfaction, comment=body.comment,
-                actor_id=principal.id, actor_name=principal.name, actor_role=principal.role, at=now)
+                actor_id=principal.id, actor_name=principal.name, actor_role=principal.role, at=now,
+                incident_lead=incident_lead)
         except ReportNotClosed as exc:
             raise Conflict(f"Feedback is taken only on a closed report; this one is {exc.status}.",
                            status_now=exc.status) from exc
@@ -123,7 +128,7 @@ class ReportService:
                 reopen=feedback.reopen, lead_department=feedback.lead_department,
                 actor=TicketActor(id=principal.id, name=principal.name, role=principal.role,
                                   department=principal.department),
-                received_at=now)), REPORTS_FEEDBACK)
+                received_at=now, incident_id=report.incident_id)), REPORTS_FEEDBACK)
         response = FeedbackOut.model_validate(feedback_view(feedback)).model_dump(mode="json")
         if key is not None:
             try:
