@@ -37,7 +37,7 @@ class RouterSettings(ServiceSettings):
     duplicate_distance_m: float = Field(300.0, ge=0, description="Coordinates at most this far apart are the same "
                                                                  "place (else: same grid_id, or same address)")
     duplicate_min_similarity: float = Field(0.3, ge=0, le=1, description="Least text similarity (cosine of "
-                                                                         "character bigrams) of the same incident")
+                                                                         "their terms) of the same incident")
     duplicate_max_candidates: int = Field(50, ge=1, le=1000, description="Most recent open incidents compared")
 
     @property

@@ -35,6 +35,19 @@ def test_similarity_of_texts() -> None:
     assert similarity("The kitchen is on FIRE!", "the kitchen is on fire") == pytest.approx(1.0)
 
 
+def test_english_reports_of_other_matters_do_not_read_alike() -> None:
+    """Character bigrams of English matched a water bill with a burst main on the same street (function words and
+    common letter pairs): terms are words, function words dropped, each counted once."""
+    burst = "Water main burst on Xingfu Road, water gushing out of the road everywhere, cars can't pass"
+    for other in ("My water bill is too high this month, please check the meter", "The water at my tap is brown",
+                  "There is no water pressure in my flat this morning"):
+        assert similarity(burst, other) < 0.3, other
+    for again in ("burst water main xingfu rd!! road flooded",
+                  "Big water leak from the road at Xingfu Road, the main must have burst"):
+        assert similarity(burst, again) > 0.5, again
+    assert similarity("幸福路自来水管爆了，水一直往外冒", "幸福路自來水管爆了，水一直往外冒") == pytest.approx(1.0)
+
+
 def test_policy_needs_both_place_and_text() -> None:
     policy = DuplicatePolicy(min_similarity=0.3, max_distance_m=300)
     here = {"address": "18 Xingfu Road"}

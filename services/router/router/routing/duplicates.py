@@ -2,8 +2,11 @@
 
 Two reports describe the same incident when, within a time window, they have the same lead department, are at the
 same place (coordinates within a distance, the same community grid cell, or the same normalised address) and their
-texts are similar (cosine of character-bigram counts over the normalised text, punctuation and spaces dropped). The
-functions here are pure; the routing service finds the candidates (an indexed, bounded query) and links.
+texts are similar: the cosine of their sets of terms, where the terms are the character bigrams of Chinese (simplified
+and traditional read alike) and the words of other scripts, stemmed, without the function words that every English
+text shares ("the", "is", "my": character bigrams of English matched "my water bill is too high" with a burst main
+on the same street). The functions here are pure; the routing service finds the candidates (an indexed, bounded
+query) and links.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
+
+from router.engine.text import to_simplified
+from router.routing.classifier import stem
 
 EARTH_RADIUS_M = 6_371_008.8
 _NOT_TEXT = re.compile(r"[\W_]+", re.UNICODE)
@@ -27,37 +32,49 @@ def normalised(text: str) -> str:
     return _NOT_TEXT.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
-def bigrams(text: str) -> Counter[str]:
-    norm = normalised(text)
-    if len(norm) < 2:
-        return Counter([norm]) if norm else Counter()
-    return Counter(norm[i:i + 2] for i in range(len(norm) - 1))
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_FUNCTION_WORDS = frozenset(
+    "a an the and or but if of to in on at by for from with about into over under up down out off as than then so "
+    "is are was were be been being am do does did done have has had having will would can could should may might "
+    "must shall i me my mine we us our ours you your yours he him his she her hers it its they them their theirs "
+    "this that these those there here what which who whom whose when where why how all any some no not nor very too "
+    "just also only again still yet now please hi hello hey thanks thank sir madam dear ok okay yes".split())
+
+
+def terms(text: str) -> frozenset[str]:
+    """A text's terms for comparison: the character bigrams of each run of Chinese (a lone character as itself),
+    after traditional → simplified, and the stemmed words of other scripts (two letters or more) that are not
+    function words. A set: a word said twice does not make another report that says it once more similar."""
+    text = to_simplified(unicodedata.normalize("NFKC", text).casefold())
+    out: set[str] = set()
+    for run in _HAN.findall(text):
+        out.update([run] if len(run) < 2 else (run[i:i + 2] for i in range(len(run) - 1)))
+    out.update(stem(word) for word in _WORD.findall(_HAN.sub(" ", text))
+               if len(word) > 1 and word not in _FUNCTION_WORDS)
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
 class TextProfile:
-    """A text's character-bigram counts and their norm, computed once per text."""
+    """A text's terms (:func:`terms`), computed once per text."""
 
-    counts: dict[str, int]
-    norm: float
+    terms: frozenset[str]
 
     def similarity(self, other: TextProfile) -> float:
-        if not self.norm or not other.norm:
+        """Cosine of the two term sets: shared terms / sqrt(|a| · |b|)."""
+        if not self.terms or not other.terms:
             return 0.0
-        small, large = (self.counts, other.counts) if len(self.counts) <= len(other.counts) else (other.counts,
-                                                                                                  self.counts)
-        dot = sum(count * large.get(gram, 0) for gram, count in small.items())
-        return dot / (self.norm * other.norm)
+        return len(self.terms & other.terms) / math.sqrt(len(self.terms) * len(other.terms))
 
 
 @lru_cache(maxsize=4096)  # recent incidents are compared with every new report at their place: profile them once
 def profile(text: str) -> TextProfile:
-    counts = dict(bigrams(text))
-    return TextProfile(counts, math.sqrt(sum(c * c for c in counts.values())))
+    return TextProfile(terms(text))
 
 
 def similarity(a: str, b: str) -> float:
-    """Cosine similarity of the two texts' character-bigram counts, 0 (nothing shared) … 1 (same text)."""
+    """Cosine similarity of the two texts' terms (:func:`terms`), 0 (nothing shared) … 1 (the same terms)."""
     return profile(a).similarity(profile(b))
 
 
