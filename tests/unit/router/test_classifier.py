@@ -91,6 +91,10 @@ def test_urgent_trigger_beats_enquiry_marker(classifier: KeywordClassifier) -> N
     ("Thick smoke is pouring out of the window of the flat below", "P1"),
     ("楼上那家店天天喇叭喊跳楼价大甩卖，吵死了", "P3"),  # 跳楼价: a clearance price, not a suicide risk
     ("有人站在楼顶说要跳楼", "P1"),
+    ("No fire, false alarm, just checking when the fire extinguisher expires", "P3"),  # fire denied
+    ("Not a fire, just a complaint: the bus driver made everyone get off early", "P3"),
+    ("楼道没有着火，就是想问灭火器过期了找谁", "P4"),  # an enquiry
+    ("No, it's not the kitchen, the shed is on fire", "P1"),
 ])
 def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier: KeywordClassifier, text: str,
                                                                        priority: str) -> None:
