@@ -13,19 +13,26 @@ They come from telephony and transcription software, not from the caller, and Po
 them keeps the report (refusing it would lose an emergency over a stray byte). What is left, stripped of whitespace,
 must have at least one visible character: text made only of whitespace, control or format characters (zero-width
 space, word joiner, BOM, …) is refused with a 422 naming the field. Every script, emoji and symbol is content.
+
+Every other free-text field a request carries is cleaned the same way, with its own length: :func:`free_text` for
+several lines (a note, a resolution, a comment), :func:`one_line` for one (a name, an address, a reference, a short
+reason), where line breaks and tabs become spaces. Such a field must show something too, unless it is one a caller may
+leave blank (``blank=True``): then whatever is left, even nothing, is kept. Identifiers with their own pattern
+(department codes) are refused, not cleaned, when they carry a control character.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-__all__ = ["MAX_TEXT", "Coordinate", "IsoAwareDatetime", "IsoDatetime", "Text"]
+__all__ = ["MAX_TEXT", "Coordinate", "IsoAwareDatetime", "IsoDatetime", "Text", "free_text", "one_line"]
 
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
@@ -58,12 +65,19 @@ _ESCAPE_SEQUENCE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1
 _NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # controls but \t \n \r; surrogates
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})  # and whitespace; marks show only on a base
 _BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # letters and symbols drawn as nothing (Hangul fillers, braille)
+_LINE_BREAKS = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]+")  # and tabs: one space on a one-line field
 
 
 def _without_control_characters(value: Any) -> Any:
     if not isinstance(value, str):
         return value  # the str type refuses it, naming the field
     return _NOT_TEXT.sub("", _ESCAPE_SEQUENCE.sub("", value))
+
+
+def _on_one_line(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    return _NOT_TEXT.sub("", _LINE_BREAKS.sub(" ", _ESCAPE_SEQUENCE.sub("", value)))
 
 
 def _visible(value: str) -> str:
@@ -73,8 +87,29 @@ def _visible(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT),
-                 BeforeValidator(_without_control_characters), AfterValidator(_visible),
-                 Field(json_schema_extra={"minLength": 1})]
+def _cleaned(clean: Callable[[Any], Any], max_length: int, blank: bool) -> Any:
+    # the length bound sits on the str schema, under the cleaning: it counts what is left and says "characters"
+    constrained = Annotated[str, StringConstraints(strip_whitespace=True, max_length=max_length),
+                            BeforeValidator(clean)]
+    if blank:
+        return constrained
+    return Annotated[constrained, AfterValidator(_visible), Field(json_schema_extra={"minLength": 1})]
+
+
+def free_text(max_length: int, *, blank: bool = False) -> Any:
+    """Several lines (a note, a resolution, a comment) of at most ``max_length`` characters once control characters
+    are removed (tab, line feed and carriage return stay) and whitespace stripped; at least one visible character,
+    or a 422 naming the field, unless ``blank``."""
+    return _cleaned(_without_control_characters, max_length, blank)
+
+
+def one_line(max_length: int, *, blank: bool = False) -> Any:
+    """One line (a name, an address, a reference, a short reason) of at most ``max_length`` characters once control
+    characters are removed, each run of line breaks and tabs turned into a space and whitespace stripped; at least
+    one visible character, or a 422 naming the field, unless ``blank``."""
+    return _cleaned(_on_one_line, max_length, blank)
+
+
+Text = free_text(MAX_TEXT)
 """What a caller said, 1–4000 characters once control characters are removed and whitespace stripped, with at least
 one visible character."""

@@ -1,12 +1,13 @@
-"""Request input types: a report's text has visible content and carries no control characters; date-times are ISO
-8601 text, and the refusal says what was sent instead."""
+"""Request input types: a report's text, and every other free-text field, has visible content (unless it may be left
+blank) and carries no control characters, one-line fields no line breaks; date-times are ISO 8601 text, and the
+refusal says what was sent instead."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from shared.inputs import MAX_TEXT, IsoAwareDatetime, Text
+from shared.inputs import MAX_TEXT, IsoAwareDatetime, Text, free_text, one_line
 
 
 class Report(BaseModel):
@@ -15,6 +16,19 @@ class Report(BaseModel):
 
 class Moment(BaseModel):
     at: IsoAwareDatetime
+
+
+Reason = one_line(20)
+Name = one_line(10, blank=True)
+Note = free_text(40)
+Comment = free_text(40, blank=True)
+
+
+class Ticket(BaseModel):
+    reason: Reason
+    name: Name | None = None
+    note: Note | None = None
+    comment: Comment | None = None
 
 
 def error(model: type[BaseModel], **values: object) -> dict[str, object]:
@@ -65,3 +79,48 @@ def test_text_schema_documents_its_bounds() -> None:
                                              ("0.5", "not a number")])
 def test_a_date_time_refusal_names_what_was_sent(value: object, said: str) -> None:
     assert str(error(Moment, at=value)["msg"]).endswith(said)
+
+
+def test_a_line_loses_control_characters_and_its_line_breaks_become_spaces() -> None:
+    assert Ticket(reason="wa\u0000ter\u0007").reason == "water"
+    assert Ticket(reason="\u001b[1mNorth\u001b[0m crew").reason == "North crew"
+    assert Ticket(reason="North\r\n\tcrew\u2028two").reason == "North crew two"  # one space per run
+    assert Ticket(reason="a\u000bb\u000cc\u0085d").reason == "a b c d"  # line breaks, not glue
+    assert Ticket(reason="\n\u0000 crew \t").reason == "crew"
+
+
+def test_several_lines_lose_control_characters_and_keep_their_lines() -> None:
+    assert Ticket(reason="x", note="crew\u0000 on site\r\n\tvalve\u0007 closed").note == (
+        "crew on site\r\n\tvalve closed")
+
+
+@pytest.mark.parametrize("field", ["reason", "note"])
+@pytest.mark.parametrize("value", ["", " ", "\u0000", "\u0000\r\n\t", "\u001b[31m\u001b[0m", "\u200b"])
+def test_a_field_that_must_show_something_refuses_nothing_visible_naming_it(field: str, value: str) -> None:
+    problem = error(Ticket, **{"reason": "x", field: value})
+    assert problem["loc"] == (field,) and problem["type"] == "no_visible_text"
+    assert "no visible characters" in str(problem["msg"])
+
+
+@pytest.mark.parametrize("field", ["name", "comment"])
+def test_a_field_that_may_be_left_blank_keeps_what_is_left_even_nothing(field: str) -> None:
+    assert getattr(Ticket(reason="x", **{field: "\u0000 \u0007"}), field) == ""
+    assert getattr(Ticket(reason="x", **{field: "\u0000Li\u0000"}), field) == "Li"
+    assert getattr(Ticket(reason="x"), field) is None
+
+
+def test_a_fields_length_counts_what_is_left_and_its_refusal_says_characters() -> None:
+    assert Ticket(reason="x" * 20 + "\u0000" * 5, name=" " + "y" * 10 + "\n").name == "y" * 10
+    for field, limit in [("reason", 20), ("name", 10), ("note", 40), ("comment", 40)]:
+        problem = error(Ticket, **{"reason": "x", field: "z" * (limit + 1)})
+        assert (problem["loc"], problem["type"]) == ((field,), "string_too_long")
+        assert problem["msg"] == f"String should have at most {limit} characters"
+    assert error(Ticket, reason=42)["type"] == "string_type"
+
+
+def test_the_schema_documents_each_fields_bounds() -> None:
+    properties = Ticket.model_json_schema()["properties"]
+    assert {k: v for k, v in properties["reason"].items() if k != "title"} == {
+        "type": "string", "minLength": 1, "maxLength": 20}
+    assert properties["name"]["anyOf"][0] == {"type": "string", "maxLength": 10}
+    assert properties["note"]["anyOf"][0] == {"type": "string", "minLength": 1, "maxLength": 40}
