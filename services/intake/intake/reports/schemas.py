@@ -8,10 +8,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.events import Channel, Priority, Satisfaction
-from shared.inputs import MAX_TEXT, Coordinate, IsoAwareDatetime, Text
+from shared.inputs import MAX_TEXT, Coordinate, IsoAwareDatetime, Text, free_text, one_line
 
 ReportStatus = Literal["received", "triage", "routed", "acknowledged", "in_progress", "resolved", "closed",
                        "reopened"]
+# What a call centre may leave blank, cleaned of control characters (see shared.inputs); one line but the comment
+Name = one_line(100, blank=True)
+Address = one_line(500, blank=True)
+GridId = one_line(64, blank=True)
+Reference = one_line(128, blank=True)
+Comment = free_text(2000, blank=True)
 
 
 class _In(BaseModel):
@@ -19,16 +25,16 @@ class _In(BaseModel):
 
 
 class CallerIn(_In):
-    name: str | None = Field(None, max_length=100, examples=["Ms Li"])
+    name: Name | None = Field(None, examples=["Ms Li"])
     phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 \-]{2,30}$", examples=["13800138000"],
                               description="Kept by intake for the call-back; never published to departments or logged")
 
 
 class LocationIn(_In):
-    address: str | None = Field(None, max_length=500, examples=["18 Xingfu Road, Building 3"])
+    address: Address | None = Field(None, examples=["18 Xingfu Road, Building 3"])
     lat: Coordinate | None = Field(None, ge=-90, le=90, examples=[30.6586])
     lon: Coordinate | None = Field(None, ge=-180, le=180, examples=[104.0648])
-    grid_id: str | None = Field(None, max_length=64, examples=["G-0412"])
+    grid_id: GridId | None = Field(None, examples=["G-0412"])
 
 
 class ReportIn(_In):
@@ -47,7 +53,7 @@ class ReportIn(_In):
     location: LocationIn = Field(default_factory=LocationIn)
     occurred_at: IsoAwareDatetime | None = Field(None, description="When it happened (with a time zone); not in the "
                                                                  "future")
-    external_ref: str | None = Field(None, max_length=128, description="The call centre's own reference")
+    external_ref: Reference | None = Field(None, description="The call centre's own reference")
 
     @field_validator("occurred_at")
     @classmethod
@@ -92,8 +98,8 @@ class FeedbackIn(_In):
     ]})
 
     satisfaction: Satisfaction = Field(description="The caller's answer on the call-back (回访)")
-    comment: str | None = Field(None, max_length=2000, description="What the caller said; forwarded to the lead "
-                                "department when dissatisfied")
+    comment: Comment | None = Field(None, description="What the caller said; forwarded to the lead department "
+                                                      "when dissatisfied")
 
 
 class FeedbackOut(BaseModel):
