@@ -6,10 +6,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.events import Channel, Priority
-from shared.inputs import MAX_TEXT, Coordinate, IsoAwareDatetime, Text
+from shared.inputs import MAX_TEXT, Coordinate, IsoAwareDatetime, Text, one_line
 
+# Department codes are checked against the registry: one with a control character is unknown (422), never stored
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Reason = one_line(500)  # control characters removed, at least one visible character (see shared.inputs)
+Address = one_line(500, blank=True)
+GridId = one_line(64, blank=True)
 
 
 class _In(BaseModel):
@@ -66,10 +69,10 @@ class RoutingOut(BaseModel):
 
 
 class ClassifyLocation(_In):
-    address: str | None = Field(None, max_length=500, examples=["18 Xingfu Road, Building 3"])
+    address: Address | None = Field(None, examples=["18 Xingfu Road, Building 3"])
     lat: Coordinate | None = Field(None, ge=-90, le=90, examples=[30.6586])
     lon: Coordinate | None = Field(None, ge=-180, le=180, examples=[104.0648])
-    grid_id: str | None = Field(None, max_length=64, examples=["G-0412"])
+    grid_id: GridId | None = Field(None, examples=["G-0412"])
 
 
 class ClassifyIn(_In):
