@@ -8,10 +8,14 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.events import Channel, Priority, TicketClocks, TicketRole, TicketState
+from shared.inputs import free_text, one_line
 
 MAX_TEXT = 2000
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# What staff type, control characters removed and at least one visible character (see shared.inputs)
+Text = free_text(MAX_TEXT)
+Short = one_line(100)
+CallOutcome = one_line(200)
+# A code with a control character does not match: refused, not cleaned
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,31}$")]
 
 _TICKET_ID = "5f0c2a9e-3b7d-4c1e-9a51-2d8e6f4b7c10"
@@ -67,8 +71,7 @@ class FollowUpIn(_In):
         {"reached": False, "outcome": "no answer"}]})
 
     reached: bool = Field(description="Whether the caller was reached")
-    outcome: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(
-        description="What the call established, 1–200 characters")
+    outcome: CallOutcome = Field(description="What the call established, 1–200 characters")
     note: Text | None = Field(None, description=f"Anything else, up to {MAX_TEXT} characters")
 
 
