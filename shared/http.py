@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -12,7 +14,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.problems import PayloadTooLarge, install_problem_handlers, problem_response
+from shared.problems import MalformedRequest, PayloadTooLarge, install_problem_handlers, problem_response
 from shared.runtime import Runtime
 
 
@@ -68,6 +70,35 @@ class BodySizeLimit:
         await self.app(scope, receive, send)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class ControlCharacterGuard:
+    """Refuse a request whose path, query or header values hold a control character (NUL above all: PostgreSQL
+    refuses it in text, so an id with one would reach the database and fail) with 400 problem details, before any
+    route reads them. Bodies are the schemas' business (``shared.inputs``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._controlled(scope):
+            response = problem_response(MalformedRequest(
+                "Control characters (such as NUL) are not allowed in the URL or in header values."))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def _controlled(scope: Scope) -> bool:
+        if _CONTROL.search(scope.get("path", "")):
+            return True
+        query = scope.get("query_string", b"")
+        if query and _CONTROL.search(unquote_plus(query.decode("latin-1"))):
+            return True
+        return any(b"\x00" in value for _, value in scope.get("headers", ()))
+
+
 def runtime_lifespan(build: Callable[[FastAPI], Runtime]) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The app's lifespan: build the service's :class:`Runtime` (nothing connects before this), start it
     (migrations, relay, consumer), hand it to routes as ``app.state.runtime``, stop it on shutdown."""
@@ -97,6 +128,7 @@ def build_app(*, title: str, description: str, version: str,
                   openapi_tags=tags, docs_url="/docs", redoc_url="/redoc")
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, limit=body_limit)
+    app.add_middleware(ControlCharacterGuard)
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)

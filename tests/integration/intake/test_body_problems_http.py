@@ -30,3 +30,13 @@ async def test_a_body_the_parser_gives_up_on_is_the_malformed_request_problem(in
     assert problem["type"].endswith("/malformed-request") and problem["instance"] == "/v1/reports"
     assert [e["field"] for e in problem["errors"]] == ["body"]
     assert await intake.count() == 0
+
+
+@pytest.mark.parametrize("url", ["/v1/reports/abc%00def", "/v1/reports?department=%00", "/v1/reports?cursor=a%01b",
+                                 "/v1/reports/abc%00def/feedback"])
+async def test_a_control_character_in_the_url_is_the_malformed_request_problem(intake: Intake, url: str) -> None:
+    """A NUL in an id reached the database, which PostgreSQL refuses (500): refused before any route reads it."""
+    method = intake.client.post if url.endswith("/feedback") else intake.client.get
+    r = await method(url, headers=bearer(intake.keys["call_centre"]))
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json", r.text
+    assert r.json()["type"].endswith("/malformed-request")
