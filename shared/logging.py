@@ -23,13 +23,14 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskN
 
 # Identifiers and times are kept whole, so none of their digit runs is taken for a phone number: UUIDs (a group of
 # 7+ digits is common in them) and ISO 8601 dates and date-times. Elsewhere a phone number is 7+ digits, optionally
-# with +, spaces or dashes, that does not touch an ASCII letter, digit, underscore or dot (a hex id, a decimal) and is
-# not joined by a dash to one (``CC-2026-000123``, an id's last group). CJK text around it is no boundary: "请打
-# 13800138000" and "电话13800138000联系" are masked.
+# with +, spaces or dashes, that does not touch an ASCII letter, digit or underscore (a hex id), does not follow a
+# digit's dot (a decimal: ``30.6586123``) and is not joined by a dash to one (``CC-2026-000123``, an id's last group).
+# A dot after a word is an abbreviation, no boundary: "Tel.13800138000" and "No.13800138000" are masked, as are "请打
+# 13800138000" and "电话13800138000联系" (CJK text around it is no boundary either).
 _KEEP = (r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
          r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?")
 _PHONE = re.compile(rf"(?P<keep>{_KEEP})"
-                    r"|(?<![0-9A-Za-z_+.])(?<![0-9A-Za-z_]-)\+?\d[\d \-]{5,}\d(?![0-9A-Za-z_]|-[0-9A-Za-z_])")
+                    r"|(?<![0-9A-Za-z_+])(?<!\d\.)(?<![0-9A-Za-z_]-)\+?\d[\d \-]{5,}\d(?![0-9A-Za-z_]|-[0-9A-Za-z_])")
 
 
 def _mask(match: re.Match[str]) -> str:

@@ -45,6 +45,14 @@ def test_phone_numbers_next_to_ids_or_chinese_text_are_still_masked() -> None:
         "caller [redacted-phone] ticket 12345678-f87b-439c-8123-456789012345"
 
 
+def test_phone_numbers_after_an_abbreviations_dot_are_masked_but_decimals_are_not() -> None:
+    for label in ["Tel.", "No.", "mob.", "tel. ", "Mob.+"]:
+        assert redact(f"{label}13800138000") == f"{label.rstrip('+')}[redacted-phone]"
+    assert redact("call.13800138000, ok") == "call.[redacted-phone], ok"
+    for text in ["at lat 30.6586123, lon 104.0648991", "ratio 0.13800138000", "v1.2.13800138000"]:
+        assert redact(text) == text
+
+
 def test_json_lines_keep_ticket_ids_in_extra_fields() -> None:
     ticket_id = "12345678-f87b-439c-8123-456789012345"
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "ticket %s created", (ticket_id,), None)
