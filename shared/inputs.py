@@ -8,7 +8,8 @@ which answer such input with a 422 naming the field.
 
 :data:`Text` is what a caller said (a report's text, the text to classify). Characters that are not text are removed
 before anything else looks at it: terminal escape sequences (``ESC [ 31 m``, ``ESC ] … BEL``) whole, then every C0
-and C1 control character but tab, line feed and carriage return (NUL, BEL, ESC, DEL, …), and lone UTF-16 surrogates.
+and C1 control character but tab, line feed and carriage return (NUL, BEL, ESC, DEL, …), and lone UTF-16 surrogates;
+the control characters that break a line (vertical tab, form feed, NEL) become a line feed, not nothing.
 They come from telephony and transcription software, not from the caller, and PostgreSQL cannot store NUL; removing
 them keeps the report (refusing it would lose an emergency over a stray byte). What is left, stripped of whitespace,
 must have at least one visible character: text made only of whitespace, control or format characters (zero-width
@@ -59,19 +60,23 @@ Coordinate = Annotated[float, BeforeValidator(_not_a_boolean)]  # a latitude or 
 
 
 MAX_TEXT = 4000
-# ECMA-48 escape sequences: CSI (ESC [ or the C1 CSI), then parameters and one final byte; OSC (ESC ]) up to BEL or
-# ESC \; any other ESC and one byte. What an unterminated sequence leaves behind is removed as controls below.
-_ESCAPE_SEQUENCE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+# ECMA-48 escape sequences: CSI (ESC [), then parameters, intermediates and one final byte; OSC (ESC ]) up to BEL or
+# ESC \; any other ESC and one byte. What an unterminated sequence leaves behind is removed as controls below. A CSI
+# never spans a space (the rare space intermediate, as in ESC [ 2 SP q, is not read), so "ESC [2 apartments" keeps
+# "[2 apartments"; but ESC [ directly before a letter is a complete sequence (ESC [ a moves the cursor) and takes that
+# letter. The lone C1 CSI (0x9B) starts no sequence: it is "›" in cp1252 mojibake, so only that byte is removed.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b\[[0-?]*[!-/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 _NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # controls but \t \n \r; surrogates
 _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"})  # and whitespace; marks show only on a base
 _BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")  # letters and symbols drawn as nothing (Hangul fillers, braille)
 _LINE_BREAKS = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]+")  # and tabs: one space on a one-line field
+_CONTROL_BREAKS = re.compile(r"[\v\f\x85]")  # line breaks that are controls (Word's Shift+Enter is \v): a line feed
 
 
 def _without_control_characters(value: Any) -> Any:
     if not isinstance(value, str):
         return value  # the str type refuses it, naming the field
-    return _NOT_TEXT.sub("", _ESCAPE_SEQUENCE.sub("", value))
+    return _NOT_TEXT.sub("", _CONTROL_BREAKS.sub("\n", _ESCAPE_SEQUENCE.sub("", value)))
 
 
 def _on_one_line(value: Any) -> Any:
@@ -98,8 +103,9 @@ def _cleaned(clean: Callable[[Any], Any], max_length: int, blank: bool) -> Any:
 
 def free_text(max_length: int, *, blank: bool = False) -> Any:
     """Several lines (a note, a resolution, a comment) of at most ``max_length`` characters once control characters
-    are removed (tab, line feed and carriage return stay) and whitespace stripped; at least one visible character,
-    or a 422 naming the field, unless ``blank``."""
+    are removed (tab, line feed and carriage return stay; vertical tab, form feed and NEL become a line feed; U+2028
+    and U+2029 stay) and whitespace stripped; at least one visible character, or a 422 naming the field, unless
+    ``blank``."""
     return _cleaned(_without_control_characters, max_length, blank)
 
 

@@ -62,6 +62,33 @@ def test_control_characters_are_removed_and_escape_sequences_whole() -> None:
     assert Report(text="lone \ud83d surrogate").text == "lone  surrogate"  # PostgreSQL cannot store it either
 
 
+@pytest.mark.parametrize("model", ["report", "note"])
+def test_control_characters_that_break_a_line_become_a_line_feed_not_glue(model: str) -> None:
+    def cleaned(text: str) -> str:
+        return Report(text=text).text if model == "report" else str(Ticket(reason="x", note=text).note)
+    assert cleaned("Line one\u000bLine two") == "Line one\nLine two"  # Word's Shift+Enter
+    assert cleaned("page one\u000cpage two\u0085end") == "page one\npage two\nend"
+    assert cleaned("one\u2028two\u2029three") == "one\u2028two\u2029three"  # not controls: they stay as they are
+
+
+def test_a_lone_c1_csi_is_removed_alone_and_eats_nothing_after_it() -> None:
+    assert Report(text="Price\u009b120 meters from the river").text == "Price120 meters from the river"
+    assert Report(text="\u009b31mred").text == "31mred"
+
+
+def test_an_escape_bracket_before_words_takes_no_word_with_it() -> None:
+    # a CSI never spans a space, so ESC [ before a number and a word is a stray ESC, removed alone
+    assert Report(text="fire in \u001b[2 apartments").text == "fire in [2 apartments"
+    assert Report(text="\u001b[? who is there").text == "[? who is there"
+    assert Report(text="\u001b[ 3 floors").text == "[ 3 floors"
+    # a complete sequence before a word is removed whole, and the word stays
+    assert Report(text="\u001b[2Jsmoke on \u001b[?25hfloor 2\u001b[K").text == "smoke on floor 2"
+    assert Report(text="\u001b[38;5;196mFIRE\u001b[0m").text == "FIRE"
+    # documented limit: ESC [ directly before a letter is a complete sequence (ESC [ a moves the cursor), so it takes
+    # that one letter; that cannot be told from an ordinary word
+    assert Report(text="\u001b[apartment 5").text == "partment 5"
+
+
 def test_text_is_stripped_and_limited_after_cleaning() -> None:
     assert Report(text="  \u0000 burst pipe \u0000 ").text == "burst pipe"
     assert Report(text="x" * MAX_TEXT + "\u0000" * 10).text == "x" * MAX_TEXT
