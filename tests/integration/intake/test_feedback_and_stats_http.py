@@ -202,6 +202,8 @@ async def test_dissatisfied_feedback_on_a_linked_report_goes_to_the_incidents_le
     # departments reopen the incident's lead ticket: the linked report follows the incident again
     await intake.ticket(incident, tid, "water", 7, "reopen", "reopened", reason="还是漏水")
     assert (await intake.get(f"/v1/reports/{linked}")).json()["status"] == "in_progress"
+    stats = (await intake.get("/v1/stats")).json()
+    assert stats["reopened"] == 1  # one call-back, one reopen: the incident's, not the linked report's as well
     for seq, action, to in [(8, "resolve", "resolved"), (9, "close", "closed")]:
         await intake.ticket(incident, tid, "water", seq, action, to)
     report = (await intake.get(f"/v1/reports/{linked}")).json()

@@ -222,7 +222,9 @@ class Report(Base):
         """The caller's call-back (回访) on a closed report. Dissatisfied reopens the report at once (the lead
         department's ticket reopens when its department consumes the feedback event). A linked report has no
         ticket of its own: the call-back goes to its incident's lead department (``incident_lead``, the incident's
-        current lead), whose ticket reopens; this report then follows the incident again."""
+        current lead), whose ticket reopens; this report then follows the incident again. The reopen counts once:
+        on this report, or for a linked report on the incident, when its lead ticket's reopen arrives (the incident
+        is not locked here: the consumer locks an incident before its linked reports)."""
         if self.status != "closed":
             raise ReportNotClosed(self.status)
         reopen = satisfaction == "dissatisfied"
@@ -236,7 +238,8 @@ class Report(Base):
                     + f" (by {actor_name})")
         if reopen:
             self.reopen_pending = True
-            self.reopen_count = (self.reopen_count or 0) + 1
+            if self.incident_id is None:  # a linked report's reopen happens on its incident, which counts it
+                self.reopen_count = (self.reopen_count or 0) + 1
             self._recompute_status(at)
             ticket = f"incident {self.incident_id}'s ticket" if self.incident_id is not None else "its ticket"
             self.record("report_reopened", at, f"report reopened: the caller is dissatisfied; lead "
