@@ -15,7 +15,7 @@ import pytest
 from router.engine import DEFAULT_MODEL_FILE, EngineSettings, RoutingEngine, RoutingModel
 from router.engine import train as training
 from router.engine.model import quantise
-from router.engine.text import features, normalise
+from router.engine.text import asides, features, normalise
 from router.routing.classifier import Classifier, RoutingDecision
 from shared.registry import load_registry
 
@@ -147,6 +147,8 @@ def test_words_that_are_not_the_matter_do_not_make_it_a_police_matter(engine: Ro
     ("來電人反映：小區垃圾三天沒人收，垃圾桶蓋子不見了，可能被人偷走，請處理", "sanitation"),
     ("I called the police last year about a burglary, but today it's about the street light outside number 12, "
      "it's been out for a week.", "power"),
+    # the whole text reads as a police matter (lead police); without the aside it is plainly the street light
+    ("I called the police last year about a burglary, but today it's about the street light", "power"),
 ])
 def test_an_aside_does_not_send_police_even_while_it_waits(engine: RoutingEngine, text: str, lead: str) -> None:
     """Not decided police is not enough: police informed while an operator looks would be the aside's doing too."""
@@ -154,6 +156,15 @@ def test_an_aside_does_not_send_police_even_while_it_waits(engine: RoutingEngine
     assert decision.lead == lead and not decision.police, decision.explanation
     assert "police" not in decision.dispatch_while_review, decision.explanation
     assert "aside, not the matter" in decision.explanation
+
+
+def test_a_request_to_call_the_police_is_no_past_contact_and_an_aside_keeps_what_else_was_said(
+        engine: RoutingEngine) -> None:
+    assert not asides(normalise("call the police before someone gets hurt"))
+    # the aside goes; the urgency and the ems the rest of the report asked for stay
+    decision = classify(engine, "Our bins were missed again, maybe someone stole the lids, and my neighbour "
+                                "has collapsed on the pavement next to them and isn't breathing")
+    assert decision.priority == "P1" and "ems" in decision.departments, decision.explanation
 
 
 @pytest.mark.parametrize("text", [

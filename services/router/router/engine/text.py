@@ -70,10 +70,13 @@ _SOMEONE_EN = re.compile(r"\b(?:someone|somebody|some1|some\s+one|kids|people)\b
 _THEFT_EN = re.compile(r"\b(?:stole|stolen|steal|nicked|pinched|swiped|nabbed|taken|took)\b")
 _HEDGE_ZH = re.compile(r"可能|也许|大概|说不定|估计|没准|或许")
 _THEFT_ZH = re.compile(r"偷|拿走|顺走|捡走")
-_POLICE_EN = re.compile(r"\b(?:police|cops|999|911|110)\b")
+# a contact with the police that happened: a past verb, or the police having come, and a time before today
+_PAST_CONTACT_EN = re.compile(
+    r"\b(?:called|phoned|rang|contacted|reported\s+(?:[\w'-]+\s+){0,4}?to|told|went\s+to)\s+(?:the\s+)?"
+    r"(?:police|cops|999|911|110)\b|\b(?:police|cops)\s+(?:came|were\s+(?:called|here|round|out)|visited|attended)\b")
 _PAST_EN = re.compile(r"\b(?:last\s+(?:year|month|week|summer|winter|spring|autumn|fall|time)|(?:years?|months?|weeks?)"
-                      r"\s+ago|before|once|previously|in\s+the\s+past|back\s+in|a\s+while\s+back)\b")
-_POLICE_ZH = re.compile(r"报过警|报了警|报警|110|派出所|警察|民警")
+                      r"\s+ago|previously|in\s+the\s+past|back\s+in|a\s+while\s+back|before)\b")
+_PAST_CONTACT_ZH = re.compile(r"报过警|报了警|打过110|打了110|找过派出所|找过警察|警察来过|派出所来过|民警来过")
 _PAST_ZH = re.compile(r"去年|前年|上个月|上个星期|上周|以前|之前|上次|几年前|那次|早前")
 
 
@@ -84,8 +87,8 @@ def asides(normalised: str) -> list[str]:
         clause = match.group()
         guessed_theft = bool(_HEDGE_EN.search(clause) and _THEFT_EN.search(clause) and _SOMEONE_EN.search(clause)
                              or _HEDGE_ZH.search(clause) and _THEFT_ZH.search(clause))
-        past_police = bool(_POLICE_EN.search(clause) and _PAST_EN.search(clause)
-                           or _POLICE_ZH.search(clause) and _PAST_ZH.search(clause))
+        past_police = bool(_PAST_CONTACT_EN.search(clause) and _PAST_EN.search(clause)
+                           or _PAST_CONTACT_ZH.search(clause) and _PAST_ZH.search(clause))
         if guessed_theft or past_police:
             out.append(clause)
     return out
