@@ -5,8 +5,9 @@ same place (coordinates within a distance, the same community grid cell, or the 
 texts are similar: the cosine of their sets of terms, where the terms are the character bigrams of Chinese (simplified
 and traditional read alike) and the words of other scripts, stemmed, without the function words that every English
 text shares ("the", "is", "my": character bigrams of English matched "my water bill is too high" with a burst main
-on the same street). The functions here are pure; the routing service finds the candidates (an indexed, bounded
-query) and links.
+on the same street) and without the call-taker's boilerplate ("来电人反映：", "caller states"), which says nothing
+about the incident and only dilutes the similarity of two reports of it. The functions here are pure; the routing
+service finds the candidates (an indexed, bounded query) and links.
 """
 
 from __future__ import annotations
@@ -39,14 +40,23 @@ _FUNCTION_WORDS = frozenset(
     "is are was were be been being am do does did done have has had having will would can could should may might "
     "must shall i me my mine we us our ours you your yours he him his she her hers it its they them their theirs "
     "this that these those there here what which who whom whose when where why how all any some no not nor very too "
-    "just also only again still yet now please hi hello hey thanks thank sir madam dear ok okay yes".split())
+    "just also only again still yet now please hi hello hey thanks thank sir madam dear ok okay yes "
+    # what is left of a contraction ("isn't" → "isn" and "t"; one letter is dropped anyway)
+    "isn doesn don didn won wasn weren aren hasn haven hadn couldn shouldn wouldn ll re ve "
+    # the call-taker's boilerplate ("caller states…", "RP advises…")
+    "caller callers states stated report reports reported reporting rp advises advised says said".split())
+# the call-taker's boilerplate in Chinese (matched after traditional → simplified; the longest first), removed before
+# the bigrams are taken so that it neither counts nor joins the words around it into a bigram
+_CALL_PREFIX = re.compile("来电人反映|来电人称|来电反映|来电称|市民反映|群众反映|来电人")
 
 
 def terms(text: str) -> frozenset[str]:
     """A text's terms for comparison: the character bigrams of each run of Chinese (a lone character as itself),
-    after traditional → simplified, and the stemmed words of other scripts (two letters or more) that are not
-    function words. A set: a word said twice does not make another report that says it once more similar."""
-    text = to_simplified(unicodedata.normalize("NFKC", text).casefold())
+    after traditional → simplified and without the call-taker's phrases (来电人反映, 市民反映, …), and the stemmed
+    words of other scripts (two letters or more) that are not function words, contraction fragments or call-taking
+    words (caller, states, reports, …). A set: a word said twice does not make another report that says it once more
+    similar."""
+    text = _CALL_PREFIX.sub(" ", to_simplified(unicodedata.normalize("NFKC", text).casefold()))
     out: set[str] = set()
     for run in _HAN.findall(text):
         out.update([run] if len(run) < 2 else (run[i:i + 2] for i in range(len(run) - 1)))
