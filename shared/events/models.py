@@ -152,15 +152,18 @@ class TicketClocks(_Data):
 
 
 class TicketStatusChangedV1(_Data):
-    """A ticket changed state (``tickets.events``); ``sequence`` orders a ticket's changes (its audit entry number).
-    Creation is ``from_state = null``, ``to_state = "new"``, ``action = "created"``."""
+    """A ticket changed state, or its routing (``tickets.events``); ``sequence`` orders a ticket's changes (its audit
+    entry number). Creation is ``from_state = null``, ``to_state = "new"``, ``action = "created"``. A ``reroute``
+    (actor ``system:router``: a later routing attempt changed the ticket's role, lead or priority) keeps the state,
+    ``from_state == to_state``, and carries the new ``role`` and ``priority``."""
 
     ticket_id: str
     report_id: str
     department: str
     role: TicketRole
     sequence: int = Field(ge=1)
-    action: str = Field(examples=["acknowledge", "start", "resolve", "close", "reopen", "transfer", "created"])
+    action: str = Field(examples=["acknowledge", "start", "resolve", "close", "reopen", "transfer", "created",
+                                  "reroute"])
     from_state: TicketState | None
     to_state: TicketState
     actor: TicketActor

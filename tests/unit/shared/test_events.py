@@ -54,6 +54,14 @@ def test_committed_json_schemas_match_the_models() -> None:
         assert path.read_text() == render(schema), f"{path} is stale; run `make schemas`"
 
 
+def test_the_ticket_status_contract_documents_the_reroute_action() -> None:
+    """Departments announce a ``reroute`` (same state, new role, lead or priority) on ``ticket.status_changed.v1``."""
+    data = schemas()["ticket.status_changed.v1"]["$defs"]["TicketStatusChangedV1"]
+    assert "reroute" in data["properties"]["action"]["examples"]
+    assert "``reroute``" in data["description"] and "system:router" in data["description"]
+    assert "keeps the state" in data["description"]
+
+
 def test_suite_topics_name_every_topic_a_service_consumes() -> None:
     from departments.consumers import topics as departments_topics
     from intake.consumers import topics as intake_topics

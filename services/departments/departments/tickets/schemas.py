@@ -299,7 +299,8 @@ class AuditEntryOut(BaseModel):
     action: str = Field(description="State changes: `created`, `acknowledge`, `start`, `resolve`, `close`, "
                                     "`reopen`, `transfer`, `cancel`. Recorded without a state change: `note`, "
                                     "`assign`, `follow_up`, `request_assist`, `request_release`, `release`, "
-                                    "`escalate` (actor `system:sla`)")
+                                    "`escalate` (actor `system:sla`), `reroute` (actor `system:router`: a later "
+                                    "routing attempt changed the role, lead or priority)")
     from_state: TicketState | None = Field(description="`null` for `created`")
     to_state: TicketState
     actor: ActorOut
