@@ -74,9 +74,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ControlCharacterGuard:
-    """Refuse a request whose path, query or header values hold a control character (NUL above all: PostgreSQL
-    refuses it in text, so an id with one would reach the database and fail) with 400 problem details, before any
-    route reads them. Bodies are the schemas' business (``shared.inputs``)."""
+    """Refuse a request whose path or query holds a control character (C0 or DEL; NUL above all: PostgreSQL refuses
+    it in text, so an id with one would reach the database and fail), or whose header values hold a NUL, with 400
+    problem details, before any route reads them (other controls in headers are the HTTP server's business; tab is
+    valid in a header value). The problem's ``instance`` is the path with its control characters percent-encoded.
+    Bodies are the schemas' business (``shared.inputs``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -84,7 +86,7 @@ class ControlCharacterGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self._controlled(scope):
             response = problem_response(MalformedRequest(
-                "Control characters (such as NUL) are not allowed in the URL or in header values."))
+                "Control characters (such as NUL) are not allowed in the URL, nor NUL in header values."))
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -7,7 +7,9 @@ Services raise :class:`Problem` subclasses that say what went wrong in domain te
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -89,14 +91,23 @@ class _ProblemResponse(JSONResponse):
         await response(scope, receive, send)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _instance(path: str) -> str:
+    """The request's path as ``instance``, control characters percent-encoded (``/v1/reports/abc%00def``): a path
+    the control-character guard refuses is not echoed with a raw NUL. Any other path is unchanged."""
+    return _CONTROL.sub(lambda m: quote(m.group(), safe=""), path)
+
+
 def problem_response(problem: Problem, request: Request | None = None, headers: dict[str, str] | None = None
                      ) -> JSONResponse:
-    """The problem as ``application/problem+json``; ``instance`` is the request's path (without ``request``: the
-    path of the request the response is sent for)."""
+    """The problem as ``application/problem+json``; ``instance`` is the request's path, control characters
+    percent-encoded (without ``request``: the path of the request the response is sent for)."""
     if request is None:
         return _ProblemResponse(problem, headers)
-    return JSONResponse(problem.to_dict(request.url.path), status_code=problem.status, media_type=PROBLEM_JSON,
-                        headers=headers)
+    return JSONResponse(problem.to_dict(_instance(request.url.path)), status_code=problem.status,
+                        media_type=PROBLEM_JSON, headers=headers)
 
 
 def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:

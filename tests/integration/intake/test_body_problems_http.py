@@ -39,4 +39,13 @@ async def test_a_control_character_in_the_url_is_the_malformed_request_problem(i
     method = intake.client.post if url.endswith("/feedback") else intake.client.get
     r = await method(url, headers=bearer(intake.keys["call_centre"]))
     assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json", r.text
-    assert r.json()["type"].endswith("/malformed-request")
+    problem = r.json()
+    assert problem["type"].endswith("/malformed-request")
+    assert "NUL in header values" in problem["detail"]  # headers: only NUL is refused, and the message says so
+    # the problem names the request without echoing its control characters: percent-encoded, as it was sent
+    assert problem["instance"] == url.split("?")[0] and not any(ord(c) < 32 for c in r.text)
+
+
+async def test_a_problem_on_an_ordinary_path_names_it_unchanged(intake: Intake) -> None:
+    r = await intake.client.get("/v1/reports/no-such-report%20x", headers=bearer(intake.keys["call_centre"]))
+    assert r.status_code == 404 and r.json()["instance"] == "/v1/reports/no-such-report x"
