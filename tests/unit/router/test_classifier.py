@@ -95,6 +95,10 @@ def test_urgent_trigger_beats_enquiry_marker(classifier: KeywordClassifier) -> N
     ("Not a fire, just a complaint: the bus driver made everyone get off early", "P3"),
     ("楼道没有着火，就是想问灭火器过期了找谁", "P4"),  # an enquiry
     ("No, it's not the kitchen, the shed is on fire", "P1"),
+    # a denial only in its own words: "no fire brigade yet" denies no fire
+    ("Is there no fire brigade in this city? The warehouse has been burning for an hour", "P1"),
+    ("no fire brigade yet, the warehouse has been burning for an hour", "P1"),
+    ("楼道里有烟，不知道有没有着火", "P1"),
 ])
 def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier: KeywordClassifier, text: str,
                                                                        priority: str) -> None:

@@ -64,6 +64,9 @@ def test_p1_triggers_are_unmissable_in_every_script(engine: RoutingEngine, text:
     ("Really strong smell of gas in the stairwell of block C, every floor", "gas", {"fire"}),
     ("單元樓道裏燃氣味特別大", "gas", {"fire"}),
     ("煤气泄漏，有人昏迷", "gas", {"fire", "ems"}),  # a person overcome where gas leaks: the ambulance comes too
+    ("A truck overturned on the ring road, the driver is trapped in the cab", "fire", {"ems", "police"}),
+    ("大货车侧翻，司机被困在车里", "fire", {"ems", "police"}),
+    ("有人跳河了", "fire", {"ems"}),
     ("廚房煤氣味好大，阿婆暈低咗叫唔醒", "gas", {"fire", "ems"}),
     ("strong gas smell in the kitchen, my mum has collapsed and won't wake up", "gas", {"fire", "ems"}),
     ("My elderly neighbour lives alone and I can see her through the window, she collapsed on the kitchen floor",
