@@ -164,3 +164,30 @@ async def test_a_caller_across_a_cell_border_is_linked_and_the_lookup_seeks_the_
     assert "ix_routings_cell_lead_received_at" in plans[0], plans[0]
     assert "ix_routings_grid_lead_received_at" in plans[1], plans[1]
     assert "ix_routings_address_lead_received_at" in plans[2], plans[2]
+
+
+async def test_a_linked_caller_who_adds_urgency_or_a_department_escalates_the_incident(router: Router) -> None:
+    """The second caller is linked (no tickets of their own), but what they add is not lost: the incident takes the
+    more urgent priority and the departments it lacked (police here), as its next routing attempt."""
+    leak = "Water pipe leaking on Heping Street, some water on the road"
+    await router.deliver(received("r-w1", leak, location=HERE))
+    assert await router.dispatched("r-w1") == ["water"]
+    assert (await router.routed("r-w1"))[0]["priority"] == "P3"
+
+    await router.clear_outbox()
+    await router.deliver(received("r-w2", "Water pipe leaking on Heping Street, water on the road, and a man is "
+                                          "smashing car windows with a bat next to it", location=NEXT_DOOR))
+    assert (await router.routed("r-w2"))[0]["linked"] is True  # linked all the same: one incident
+    escalated = (await router.routed("r-w1"))[-1]
+    assert escalated["attempt"] == 2 and escalated["trigger"] == "linked" and escalated["police"] is True
+    assert escalated["departments"] == ["water", "police"] and escalated["dispatched"] == ["police"]
+    assert escalated["priority"] == "P2"
+    dispatches = [d for _, ty, d in await router.outbox("r-w1") if ty == "ticket.dispatched.v1"]
+    assert sorted((d["department"], d["role"], d["priority"], d["attempt"]) for d in dispatches) == [
+        ("police", "assisting", "P2", 2), ("water", "lead", "P2", 2)]  # water's ticket takes the new priority
+    history = (await router.client.get("/v1/routings/r-w1", headers=router.auth("admin"))).json()
+    assert history["attempts"][-1]["trigger"] == "another caller's report r-w2 adds priority P2, police"
+
+    await router.clear_outbox()  # a third caller who adds nothing changes nothing on the incident
+    await router.deliver(received("r-w3", leak, location=HERE))
+    assert (await router.routed("r-w3"))[0]["linked"] is True and await router.routed("r-w1") == []

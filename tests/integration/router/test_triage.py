@@ -4,13 +4,15 @@ a possible police matter reaches police meanwhile; the operator's choice is disp
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from router.routing.classifier import KeywordClassifier, RoutingDecision
+from router.routing.models import Routing
 from shared.registry import Registry
 from tests.integration.router.conftest import Router, received, start_router, ticket_event
 
@@ -191,3 +193,29 @@ async def test_a_report_every_candidate_refuses_goes_to_triage(router: Router) -
     assert r.status_code == 422  # it refused already
     r = await route(router, "r-x", {"lead": "civil_affairs", "priority": "P3", "reason": "elderly resident"})
     assert r.status_code == 200 and "civil_affairs" in await router.dispatched("r-x")
+
+
+async def test_an_update_to_an_existing_ticket_is_sent_again_until_that_ticket_answers(scripted_router: Router
+                                                                                       ) -> None:
+    """A broker may lose the update like any dispatch: the departments told their new role are unconfirmed until
+    their ticket is seen again, and the sweep sends the update again meanwhile."""
+    router = scripted_router
+    await router.deliver(received("r-u", BINS_MAYBE_POLICE))
+    for seq, department in enumerate(("sanitation", "police"), start=1):
+        await router.deliver(ticket_event("r-u", department, "new", "created", seq))
+    r = await route(router, "r-u", {"lead": "sanitation", "assisting": [], "priority": "P4", "reason": "bins"})
+    assert r.status_code == 200, r.text
+    await router.clear_outbox()
+    async with router.runtime.sessions() as s, s.begin():
+        await s.execute(update(Routing).values(next_redispatch_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
+    # no ticket seen for the redelivery delay (so not a department busy with earlier dispatches)
+    router.app.state.departments_progress.last_confirmation -= router.runtime.settings.redelivery_after_s + 1
+    assert await router.runtime.sweep_once() == 2
+    again = [d for _, ty, d in await router.outbox("r-u") if ty == "ticket.dispatched.v1"]
+    assert sorted((d["department"], d["attempt"], d["priority"]) for d in again) == [
+        ("police", 2, "P4"), ("sanitation", 2, "P4")]
+    for seq, department in enumerate(("sanitation", "police"), start=3):
+        await router.deliver(ticket_event("r-u", department, "new", "reroute", seq))
+    async with router.runtime.sessions() as s:
+        routing = await s.get(Routing, "r-u")
+        assert routing is not None and routing.next_redispatch_at is None

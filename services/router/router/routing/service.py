@@ -27,7 +27,7 @@ from shared.identity import Principal
 from shared.messaging import Outbox, PermanentError
 from shared.messaging.redelivery import DownstreamProgress, next_attempt
 from shared.problems import Conflict, InvalidInput, NotFound
-from shared.registry import FALLBACK_DEPARTMENT, Registry
+from shared.registry import FALLBACK_DEPARTMENT, PRIORITIES, Registry
 
 log = logging.getLogger("linkage.router.routing")
 outbox = Outbox(OutboxMessage)
@@ -130,7 +130,7 @@ class RoutingService:
         self.routings.add(routing)
         if match is not None:
             incident, score, why = match
-            self._link(routing, incident, score, why, now)
+            self._link(routing, incident, score, why, now, decision)
             return
         routing.dispatched = list(decision.departments)
         plan = Plan(1, decision.lead, list(decision.departments), list(decision.departments))
@@ -159,9 +159,13 @@ class RoutingService:
             await self.routings.lock(incident)
         return incident, score, why
 
-    def _link(self, routing: Routing, incident: Routing, score: float, why: str, at: datetime) -> None:
+    def _link(self, routing: Routing, incident: Routing, score: float, why: str, at: datetime,
+              decision: RoutingDecision) -> None:
         """Link another caller's report to the incident: no tickets; each department on the incident learns that
-        one more caller reported it (``incident.report_linked.v1``)."""
+        one more caller reported it (``incident.report_linked.v1``). What this caller adds is not lost: a more urgent
+        priority, or departments the incident does not have (police among them), become the incident's next
+        routing attempt (its new departments dispatched, its tickets re-prioritised)."""
+        self._escalate(incident, routing.report_id, decision, at)
         routing.link_to(incident)
         routing.explanation = f"linked to incident {incident.report_id} ({why}); {routing.explanation}"
         plan = Plan(1, incident.lead, list(incident.departments), [])
@@ -178,6 +182,25 @@ class RoutingService:
                     linked_at=at, similarity=round(score, 3))), department_topic(code))
         log.info("report linked to an incident", extra={"incident_id": incident.report_id, "callers": incident.callers,
                                                         "similarity": round(score, 3)})
+
+    def _escalate(self, incident: Routing, report_id: str, decision: RoutingDecision, at: datetime) -> None:
+        rank = PRIORITIES.index
+        added = [code for code in decision.departments
+                 if code not in incident.departments and code not in incident.excluded]
+        urgent = rank(decision.priority) < rank(incident.priority)
+        if not added and not urgent:
+            return
+        plan = Plan(incident.attempt + 1, incident.lead, [*incident.departments, *added], added)
+        incident.attempt, incident.departments = plan.attempt, plan.departments
+        incident.dispatched = [*incident.dispatched, *added]
+        incident.police = "police" in plan.departments
+        incident.priority = decision.priority if urgent else incident.priority
+        incident.decided_at = at
+        said = ", ".join([*([f"priority {decision.priority}"] if urgent else []), *added])
+        self._record(incident, plan, trigger="linked", at=at,
+                     trigger_text=f"another caller's report {report_id} adds {said}"[:200])
+        log.info("incident escalated by a linked caller", extra={"incident_id": incident.report_id,
+                                                                 "priority": incident.priority, "added": added})
 
     async def unlink(self, principal: Principal, report_id: str, *, reason: str) -> Routing:
         """The operator's escape hatch: a linked report that is not the same incident after all is unlinked and
@@ -307,17 +330,8 @@ class RoutingService:
         routing.dispatched = [*routing.dispatched, data.department]
         routing.police = "police" in plan.departments
         routing.decided_at = now
-        trigger = f"assistance requested by {data.lead_department}: {data.reason}"[:200]
-        self.routings.add_attempt(RoutingAttempt(
-            report_id=routing.report_id, attempt=plan.attempt, trigger=trigger, police=routing.police,
-            lead=plan.lead, departments=plan.departments, dispatched=plan.dispatch, priority=routing.priority,
-            confidence=routing.confidence, explanation=routing.explanation, classifier=routing.classifier,
-            decided_at=now))
-        self._dispatch(routing, data.department, plan.attempt, now)
-        self._update_tickets(routing, plan, now)
-        routing.next_redispatch_at = next_attempt(now, 0, self.redelivery_after_s)
-        routing.redispatch_count = 1
-        self._announce_decision(routing, plan, now, trigger="assistance")
+        self._record(routing, plan, trigger="assistance", at=now,
+                     trigger_text=f"assistance requested by {data.lead_department}: {data.reason}"[:200])
         log.info("assisting department added", extra={"department": data.department, "attempt": plan.attempt})
 
     async def redispatch_unconfirmed(self, *, limit: int = 200) -> int:
@@ -410,22 +424,26 @@ class RoutingService:
             actor_name=actor.name if actor else None, reason=reason))
         for code in plan.dispatch:
             self._dispatch(routing, code, plan.attempt, at)
-        self._update_tickets(routing, plan, at)
-        if plan.dispatch:
+        updated = self._update_tickets(routing, plan, at)
+        if plan.dispatch or updated:
             routing.next_redispatch_at = next_attempt(at, 0, self.redelivery_after_s)
             routing.redispatch_count = 1
         self._announce_decision(routing, plan, at, trigger=trigger)
 
-    def _update_tickets(self, routing: Routing, plan: Plan, at: datetime) -> None:
+    def _update_tickets(self, routing: Routing, plan: Plan, at: datetime) -> list[str]:
         """A decided re-route (an operator's choice from triage, a re-route after a transfer, an assisting department
         added) also goes to the departments that already have a ticket: the attempt's dispatch, with its role, lead,
         departments and priority, which their ticket takes (one lead per report). While the report waits in triage
         nothing is decided yet, so their tickets stay as they are."""
         if routing.awaiting_triage:
-            return
-        for code in plan.departments:
-            if code in routing.dispatched and code not in plan.dispatch and code not in routing.excluded:
-                self._dispatch(routing, code, plan.attempt, at)
+            return []
+        updated = [code for code in plan.departments
+                   if code in routing.dispatched and code not in plan.dispatch and code not in routing.excluded]
+        for code in updated:
+            self._dispatch(routing, code, plan.attempt, at)
+        # sent again until that department's ticket answers (a broker may lose it), as a first dispatch is
+        routing.confirmed = [code for code in routing.confirmed if code not in updated]
+        return updated
 
     def _dispatch(self, routing: Routing, code: str, attempt: int, at: datetime) -> None:
         outbox.add(self.session, TicketDispatched(source=SOURCE, subject=routing.report_id, time=at,
