@@ -56,13 +56,8 @@ async def test_a_report_awaiting_triage_says_so_until_an_operator_routes_it(inta
 
 
 async def test_a_linked_report_follows_its_incidents_status(intake: Intake) -> None:
-    first = (await intake.post(VALID)).json()["id"]
-    second = (await intake.post({**VALID, "text": "门口水管爆了，到处是水"})).json()["id"]
+    first, second = await linked_incident(intake)
     consumer = intake.runtime.consumer
-    await consumer.handle_event(routed(first))
-    await consumer.handle_event(change(first, "t1", "water", 1, "created", None, "new"))
-    await consumer.handle_event(change(first, "t1", "water", 2, "acknowledge", "new", "acknowledged"))
-    await consumer.handle_event(routed(second, dispatched=[], incident_id=first, linked=True, trigger="linked"))
 
     linked = await get(intake, second)
     assert linked["incident_id"] == first and linked["status"] == "acknowledged"  # caught up at once
@@ -85,13 +80,8 @@ async def test_a_linked_report_follows_its_incidents_status(intake: Intake) -> N
 
 
 async def test_an_unlinked_report_stops_following_the_incident(intake: Intake) -> None:
-    first = (await intake.post(VALID)).json()["id"]
-    second = (await intake.post({**VALID, "text": "门口水管爆了，到处是水"})).json()["id"]
+    first, second = await linked_incident(intake)
     consumer = intake.runtime.consumer
-    await consumer.handle_event(routed(first))
-    await consumer.handle_event(change(first, "t1", "water", 1, "created", None, "new"))
-    await consumer.handle_event(change(first, "t1", "water", 2, "acknowledge", "new", "acknowledged"))
-    await consumer.handle_event(routed(second, dispatched=[], incident_id=first, linked=True, trigger="linked"))
     assert (await get(intake, second))["status"] == "acknowledged"
 
     await consumer.handle_event(routed(second, attempt=2, lead="housing", departments=["housing"],
