@@ -75,3 +75,14 @@ def test_a_reopened_linked_report_waits_for_its_incident_to_move_and_then_follow
     assert (linked.status, linked.reopen_pending) == ("in_progress", False)
     # the call-back's reopen counts once: on the incident, whose lead ticket reopened, not on the linked report too
     assert (incident.reopen_count, linked.reopen_count) == (1, 0)
+
+
+def test_an_incident_escalated_by_a_linked_caller_says_so_and_its_linked_reports_follow() -> None:
+    incident, linked = incident_and_linked()
+    incident.apply_routing(attempt=2, police=True, departments=["water", "police"], lead="water", priority="P1",
+                           dispatched=["police"], excluded=[], at=T0, trigger="linked")
+    assert incident.incident_id is None and incident.priority == "P1"
+    rerouted = [e.detail for e in incident._pending if e.kind == "rerouted"]
+    assert rerouted and rerouted[-1].endswith("; escalated by another caller's report"), rerouted
+    linked.follow_incident_routing(incident)
+    assert linked.priority == "P1" and linked.police is True
