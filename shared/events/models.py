@@ -60,12 +60,12 @@ class ReportRoutedV1(_Data):
                                                       "incident's first report id (added in 1.1)")
     linked: bool = Field(False, description="True when this report is another caller's report of an existing "
                                             "incident: no tickets of its own, it follows the incident (1.1)")
-    trigger: Literal["received", "transfer", "triage", "linked", "unlinked", "assistance"] | None = Field(
+    trigger: Literal["received", "transfer", "triage", "linked", "unlinked", "assistance", "escalated"] | None = Field(
         None, description="What made this decision: the report arrived, a department transferred it back, a centre "
-                          "operator routed it from triage, it was linked to an incident (on the incident itself: a "
-                          "linked caller's report added urgency or departments), a centre operator "
-                          "unlinked it from one to route it on its own, or the lead department asked for another "
-                          "department's assistance (added in 1.1)")
+                          "operator routed it from triage, it was linked to an incident, a centre operator "
+                          "unlinked it from one to route it on its own, the lead department asked for another "
+                          "department's assistance (added in 1.1), or, on an incident, a linked caller's report "
+                          "added urgency or departments (`escalated`, added in 1.2)")
 
 
 class TicketDispatchedV1(_Data):

@@ -179,7 +179,7 @@ async def test_a_linked_caller_who_adds_urgency_or_a_department_escalates_the_in
                                           "smashing car windows with a bat next to it", location=NEXT_DOOR))
     assert (await router.routed("r-w2"))[0]["linked"] is True  # linked all the same: one incident
     escalated = (await router.routed("r-w1"))[-1]
-    assert escalated["attempt"] == 2 and escalated["trigger"] == "linked" and escalated["police"] is True
+    assert escalated["attempt"] == 2 and escalated["trigger"] == "escalated" and escalated["police"] is True
     assert escalated["departments"] == ["water", "police"] and escalated["dispatched"] == ["police"]
     assert escalated["priority"] == "P2"
     dispatches = [d for _, ty, d in await router.outbox("r-w1") if ty == "ticket.dispatched.v1"]
@@ -191,3 +191,15 @@ async def test_a_linked_caller_who_adds_urgency_or_a_department_escalates_the_in
     await router.clear_outbox()  # a third caller who adds nothing changes nothing on the incident
     await router.deliver(received("r-w3", leak, location=HERE))
     assert (await router.routed("r-w3"))[0]["linked"] is True and await router.routed("r-w1") == []
+
+
+async def test_an_incident_closed_earlier_in_the_same_batch_takes_no_linked_caller(router: Router) -> None:
+    """The candidate query runs before the batch's earlier events are flushed: the incident is checked again once
+    locked, so a repeat that arrives just after its incident was resolved opens its own tickets."""
+    leak = "Water pipe leaking on Heping Street, some water on the road"
+    await router.deliver(received("r-c1", leak, location=HERE))
+    records = consumer_records("tickets.events", [ticket_event("r-c1", "water", "resolved", "resolve", 2)])
+    records += consumer_records("reports.received", [received("r-c2", leak, location=NEXT_DOOR)])
+    assert router.runtime.consumer is not None
+    await router.runtime.consumer.handle_batch(records)
+    assert (await router.routed("r-c2"))[0]["linked"] is False and await router.dispatched("r-c2") == ["water"]

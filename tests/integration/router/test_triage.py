@@ -206,6 +206,9 @@ async def test_an_update_to_an_existing_ticket_is_sent_again_until_that_ticket_a
     r = await route(router, "r-u", {"lead": "sanitation", "assisting": [], "priority": "P4", "reason": "bins"})
     assert r.status_code == 200, r.text
     await router.clear_outbox()
+    # an event the ticket sent before it took the update (its old priority) does not confirm it
+    stale = ticket_event("r-u", "sanitation", "acknowledged", "acknowledge", 2)
+    await router.deliver(stale.model_copy(update={"data": stale.data.model_copy(update={"priority": "P3"})}))
     async with router.runtime.sessions() as s, s.begin():
         await s.execute(update(Routing).values(next_redispatch_at=datetime(2000, 1, 1, tzinfo=timezone.utc)))
     # no ticket seen for the redelivery delay (so not a department busy with earlier dispatches)

@@ -80,7 +80,7 @@ def test_a_reopened_linked_report_waits_for_its_incident_to_move_and_then_follow
 def test_an_incident_escalated_by_a_linked_caller_says_so_and_its_linked_reports_follow() -> None:
     incident, linked = incident_and_linked()
     incident.apply_routing(attempt=2, police=True, departments=["water", "police"], lead="water", priority="P1",
-                           dispatched=["police"], excluded=[], at=T0, trigger="linked")
+                           dispatched=["police"], excluded=[], at=T0, trigger="escalated")
     assert incident.incident_id is None and incident.priority == "P1"
     rerouted = [e.detail for e in incident._pending if e.kind == "rerouted"]
     assert rerouted and rerouted[-1].endswith("; escalated by another caller's report"), rerouted

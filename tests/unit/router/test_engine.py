@@ -161,13 +161,22 @@ def test_an_aside_does_not_send_police_even_while_it_waits(engine: RoutingEngine
     assert "aside, not the matter" in decision.explanation
 
 
-def test_a_request_to_call_the_police_is_no_past_contact_and_an_aside_keeps_what_else_was_said(
-        engine: RoutingEngine) -> None:
-    assert not asides(normalise("call the police before someone gets hurt"))
-    # the aside goes; the urgency and the ems the rest of the report asked for stay
-    decision = classify(engine, "Our bins were missed again, maybe someone stole the lids, and my neighbour "
-                                "has collapsed on the pavement next to them and isn't breathing")
-    assert decision.priority == "P1" and "ems" in decision.departments, decision.explanation
+@pytest.mark.parametrize("text", [
+    "call the police before someone gets hurt",  # a request, not a past contact
+    "I called the police before I rang you because a man smashed my car window and is still here",
+    "I called the police and he's back in the flat now",
+    "半小时之前有人砸我家门我报了警",  # half an hour ago: now, not the past
+])
+def test_a_present_police_matter_is_no_aside(text: str) -> None:
+    assert not asides(normalise(text))
+
+
+def test_what_an_aside_said_goes_with_it(engine: RoutingEngine) -> None:
+    """A stabbing last year is not today's street-light report's urgency, nor its ambulance."""
+    decision = classify(engine, "I called the police last year when a man was stabbed and bleeding heavily on our "
+                                "road, but today it's about the street light outside number 4")
+    assert (decision.lead, decision.departments, decision.priority) == ("power", ("power",), "P3"), (
+        decision.explanation)
 
 
 @pytest.mark.parametrize("text", [

@@ -146,7 +146,7 @@ class Report(Base):
                     detail += "; routed on its own"
                 elif trigger == "assistance":
                     detail += "; assisting department added at the lead department's request"
-                elif trigger == "linked":  # the incident itself: a linked caller's report added urgency or departments
+                elif trigger == "escalated":  # a linked caller's report added urgency or departments
                     detail += "; escalated by another caller's report"
                 elif attempt > 1:
                     detail += f"; re-routed without {', '.join(excluded)}" if excluded else "; re-routed"

@@ -123,8 +123,8 @@ class RoutingEngine:
             return decision
         # words in an aside are not the matter (text.asides): decided again without them, the decision for
         # another department stands when it is sure and no longer a police matter (a possible police matter stays
-        # one unless the aside was all that made it so); nothing else the whole report said is lost: the more
-        # urgent priority and every other department stay
+        # one unless the aside was all that made it so); what the aside said (its urgency, its departments) goes
+        # with it, and everything else the report said is in the text decided again
         normalised = normalise(text)
         found = asides(normalised)
         rest = without_asides(normalised, found) if found else None
@@ -134,15 +134,8 @@ class RoutingEngine:
         if (other.police or other.lead == POLICE_DEPARTMENT or other.confidence < self.settings.aside_sure
                 or (not decision.police and POLICE_DEPARTMENT in other.dispatch_while_review)):
             return decision
-        extra = tuple(code for code in (decision.lead, *decision.assisting)
-                      if code not in (POLICE_DEPARTMENT, other.lead) and code not in other.assisting)
-        dispatch = other.dispatch_while_review
-        if extra and other.lead in dispatch:  # the sure departments go while police waits for an operator
-            dispatch = tuple(dict.fromkeys([other.lead, *other.assisting, *extra, *dispatch]))
         quoted = "; ".join(f"'{clause.strip(' ,.;!?，。；！？')}'" for clause in found)
-        return replace(other, priority=min(decision.priority, other.priority, key=PRIORITIES.index),
-                       assisting=(*other.assisting, *extra), dispatch_while_review=dispatch,
-                       explanation=f"aside, not the matter: {quoted} (decided without it); " + other.explanation)
+        return replace(other, explanation=f"aside, not the matter: {quoted} (decided without it); " + other.explanation)
 
     def _decide(self, text: str, at: datetime, exclude: frozenset[str], switched_on: frozenset[str]
                 ) -> RoutingDecision:

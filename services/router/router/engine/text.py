@@ -74,10 +74,14 @@ _THEFT_ZH = re.compile(r"偷|拿走|顺走|捡走")
 _PAST_CONTACT_EN = re.compile(
     r"\b(?:called|phoned|rang|contacted|reported\s+(?:[\w'-]+\s+){0,4}?to|told|went\s+to)\s+(?:the\s+)?"
     r"(?:police|cops|999|911|110)\b|\b(?:police|cops)\s+(?:came|were\s+(?:called|here|round|out)|visited|attended)\b")
+# "before" only as an adverb ("I've called the police before", "twice before"), not a conjunction ("I called the
+# police before I rang you because ..."); "back in" only before a year or a month
 _PAST_EN = re.compile(r"\b(?:last\s+(?:year|month|week|summer|winter|spring|autumn|fall|time)|(?:years?|months?|weeks?)"
-                      r"\s+ago|previously|in\s+the\s+past|back\s+in|a\s+while\s+back|before)\b")
+                      r"\s+ago|previously|in\s+the\s+past|a\s+while\s+back|(?:once|twice|times|ever)\s+before"
+                      r"|before\s*[.,;!?]*$|back\s+in\s+(?:\d{4}|january|february|march|april|may|june|july|august"
+                      r"|september|october|november|december|the\s+day))\b")
 _PAST_CONTACT_ZH = re.compile(r"报过警|报了警|打过110|打了110|找过派出所|找过警察|警察来过|派出所来过|民警来过")
-_PAST_ZH = re.compile(r"去年|前年|上个月|上个星期|上周|以前|之前|上次|几年前|那次|早前")
+_PAST_ZH = re.compile(r"去年|前年|上个月|上个星期|上周|上次|几年前|那次|早前|好久以前|很久以前")  # not 之前/以前: "半小时之前"
 
 
 def asides(normalised: str) -> list[str]:

@@ -33,7 +33,7 @@ log = logging.getLogger("linkage.router.routing")
 outbox = Outbox(OutboxMessage)
 SOURCE = "/linkage/router"
 OPERATOR_CLASSIFIER = "operator"
-Trigger = Literal["received", "transfer", "triage", "linked", "unlinked", "assistance"]
+Trigger = Literal["received", "transfer", "triage", "linked", "unlinked", "assistance", "escalated"]
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,9 @@ class RoutingService:
             return None
         if lock:
             await self.routings.lock(incident)
+            # an event earlier in the same batch may have closed it, sent it to triage or given it another lead
+            if incident.state != ROUTED or not incident.incident_open or incident.lead != lead:
+                return None
         return incident, score, why
 
     def _link(self, routing: Routing, incident: Routing, score: float, why: str, at: datetime,
@@ -165,8 +168,10 @@ class RoutingService:
         one more caller reported it (``incident.report_linked.v1``). What this caller adds is not lost: a more urgent
         priority, or departments the incident does not have (police among them), become the incident's next
         routing attempt (its new departments dispatched, its tickets re-prioritised)."""
-        self._escalate(incident, routing.report_id, decision, at)
         routing.link_to(incident)
+        if self._escalate(incident, routing.report_id, decision, at):
+            routing.police, routing.departments = incident.police, list(incident.departments)
+            routing.priority = incident.priority
         routing.explanation = f"linked to incident {incident.report_id} ({why}); {routing.explanation}"
         plan = Plan(1, incident.lead, list(incident.departments), [])
         self._record(routing, plan, trigger="linked", at=at)
@@ -183,13 +188,13 @@ class RoutingService:
         log.info("report linked to an incident", extra={"incident_id": incident.report_id, "callers": incident.callers,
                                                         "similarity": round(score, 3)})
 
-    def _escalate(self, incident: Routing, report_id: str, decision: RoutingDecision, at: datetime) -> None:
+    def _escalate(self, incident: Routing, report_id: str, decision: RoutingDecision, at: datetime) -> bool:
         rank = PRIORITIES.index
         added = [code for code in decision.departments
                  if code not in incident.departments and code not in incident.excluded]
         urgent = rank(decision.priority) < rank(incident.priority)
         if not added and not urgent:
-            return
+            return False
         plan = Plan(incident.attempt + 1, incident.lead, [*incident.departments, *added], added)
         incident.attempt, incident.departments = plan.attempt, plan.departments
         incident.dispatched = [*incident.dispatched, *added]
@@ -197,10 +202,12 @@ class RoutingService:
         incident.priority = decision.priority if urgent else incident.priority
         incident.decided_at = at
         said = ", ".join([*([f"priority {decision.priority}"] if urgent else []), *added])
-        self._record(incident, plan, trigger="linked", at=at,
+        incident.explanation = f"escalated by another caller's report {report_id}: {said}; {incident.explanation}"
+        self._record(incident, plan, trigger="escalated", at=at,
                      trigger_text=f"another caller's report {report_id} adds {said}"[:200])
         log.info("incident escalated by a linked caller", extra={"incident_id": incident.report_id,
                                                                  "priority": incident.priority, "added": added})
+        return True
 
     async def unlink(self, principal: Principal, report_id: str, *, reason: str) -> Routing:
         """The operator's escape hatch: a linked report that is not the same incident after all is unlinked and
@@ -301,12 +308,18 @@ class RoutingService:
     # --- ticket events -------------------------------------------------------------------------------------
 
     async def follow_ticket(self, event: TicketStatusChanged) -> None:
-        """Any ticket event confirms that department's ticket exists; a transfer also re-routes the report."""
+        """A ticket event confirms that department's ticket (as the routing now has it); a transfer also re-routes
+        the report."""
         data = event.data
         routing = await self.routings.get_for_update(data.report_id)
         if routing is None:
             raise PermanentError(f"ticket event for a report this router never routed: {data.report_id}")
-        if routing.confirm(data.department) and self.departments_progress is not None:
+        # it confirms the ticket as the routing now has it: an event sent before the ticket took a re-routing (its
+        # role or priority older) does not (events before 1.1 carry no priority and confirm as they did)
+        current = data.priority is None or (
+            data.priority == routing.priority
+            and data.role == ("lead" if data.department == routing.lead else "assisting"))
+        if current and routing.confirm(data.department) and self.departments_progress is not None:
             self.departments_progress.confirmed(routing.decided_at)
         routing.follow_ticket(data.department, data.to_state)
         if data.to_state == "transferred":
