@@ -133,13 +133,21 @@ class Routing(Base):
         departments = list(dict.fromkeys([lead, *assisting, *kept]))
         return Plan(self.attempt + 1, lead, departments, [d for d in departments if d not in self.dispatched])
 
+    def role_of(self, department: str) -> str:
+        """The ticket role this routing gives ``department``."""
+        return "lead" if department == self.lead else "assisting"
+
     def link_to(self, incident: Routing) -> None:
         """This report is another caller's report of ``incident``'s incident: no tickets of its own."""
-        self.state, self.incident_id = LINKED, incident.report_id
-        self.police, self.lead, self.departments = incident.police, incident.lead, list(incident.departments)
-        self.priority, self.dispatched = incident.priority, []
+        self.state, self.incident_id, self.dispatched = LINKED, incident.report_id, []
+        self.follow(incident)
         incident.callers += 1
         incident.link_seq += 1
+
+    def follow(self, incident: Routing) -> None:
+        """A linked report shows its incident's routing: police, lead, departments, priority."""
+        self.police, self.lead, self.departments = incident.police, incident.lead, list(incident.departments)
+        self.priority = incident.priority
 
     def unlink_from(self, incident: Routing) -> None:
         """A centre operator says this report is not ``incident``'s incident: it is routed on its own."""

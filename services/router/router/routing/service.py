@@ -170,8 +170,7 @@ class RoutingService:
         routing attempt (its new departments dispatched, its tickets re-prioritised)."""
         routing.link_to(incident)
         if self._escalate(incident, routing.report_id, decision, at):
-            routing.police, routing.departments = incident.police, list(incident.departments)
-            routing.priority = incident.priority
+            routing.follow(incident)
         routing.explanation = f"linked to incident {incident.report_id} ({why}); {routing.explanation}"
         plan = Plan(1, incident.lead, list(incident.departments), [])
         self._record(routing, plan, trigger="linked", at=at)
@@ -318,7 +317,7 @@ class RoutingService:
         # role or priority older) does not (events before 1.1 carry no priority and confirm as they did)
         current = data.priority is None or (
             data.priority == routing.priority
-            and data.role == ("lead" if data.department == routing.lead else "assisting"))
+            and data.role == routing.role_of(data.department))
         if current and routing.confirm(data.department) and self.departments_progress is not None:
             self.departments_progress.confirmed(routing.decided_at)
         routing.follow_ticket(data.department, data.to_state)
@@ -461,7 +460,7 @@ class RoutingService:
     def _dispatch(self, routing: Routing, code: str, attempt: int, at: datetime) -> None:
         outbox.add(self.session, TicketDispatched(source=SOURCE, subject=routing.report_id, time=at,
                                                   data=TicketDispatchedV1(
-            report_id=routing.report_id, department=code, role="lead" if code == routing.lead else "assisting",
+            report_id=routing.report_id, department=code, role=routing.role_of(code),
             lead_department=routing.lead, departments=routing.departments, priority=routing.priority,
             police=routing.police, text=routing.text, channel=routing.channel,
             location=Location.model_validate(routing.location), occurred_at=routing.occurred_at,
