@@ -120,6 +120,18 @@ def test_a_crash_with_no_one_hurt_is_police_alone_and_not_p1(engine: RoutingEngi
     assert (decision.lead, decision.assisting) == ("police", ()) and decision.priority != "P1", decision.explanation
 
 
+@pytest.mark.parametrize("text", [
+    "fire drill tomorrow at 10 in our building, just letting you know",
+    "We're having a fire alarm test on Thursday, is that OK to notify",
+])
+def test_a_notice_the_model_is_sure_of_is_not_p1_on_a_word_in_another_sense(engine: RoutingEngine, text: str) -> None:
+    """The model's recall-first P1 threshold gives way when the model is sure the report is information (P4)."""
+    decision = classify(engine, text)
+    assert decision.priority == "P4", decision.explanation
+    recall_first = RoutingEngine(load_registry(), engine.model, EngineSettings(p1_enquiry=1.01))
+    assert classify(recall_first, text).priority == "P1"  # what it was before: the model's P1 at 0.02 won
+
+
 def test_police_named_by_a_joint_rule_is_kept_when_the_rule_is_set_aside() -> None:
     every_rule_aside = RoutingEngine(load_registry(), settings=EngineSettings(joint_lead_floor=1.01))
     decision = every_rule_aside.classify("Two cars crashed at the junction, one driver is injured and bleeding",

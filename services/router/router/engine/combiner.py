@@ -34,7 +34,9 @@ Layers (see also the README's "Routing engine" section):
    - *Assisting*: the joint rules' departments, and every department whose "involved" probability reaches
      ``assist_threshold`` (police is handled above).
    - *Priority*: the most urgent of the rules' triggers (P1 triggers are unmissable) and the model's priority,
-     P1 from the model already at ``p1_threshold``; P4 only when the model says so and nothing is urgent.
+     P1 from the model already at ``p1_threshold`` (recall first), unless the model is sure (``p1_enquiry``) that
+     the report is information or an enquiry (P4: "fire drill tomorrow", "fire" in another sense); P4 only when
+     the model says so and nothing is urgent.
    - *Confidence*: ``q`` of the lead (at least 0.85 when a joint rule decided); below ``review_threshold`` the
      report needs review by centre staff (triage queue) instead of being guessed.
 
@@ -70,6 +72,8 @@ class EngineSettings:
     police_threshold_sure_lead: float = 0.08  # ... this much probability to be decided (else: possible)
     assist_threshold: float = 0.5
     p1_threshold: float = 0.02
+    # ... unless the model is this sure the report is an enquiry or information (P4): "fire drill tomorrow"
+    p1_enquiry: float = 0.85
     rule_weight: float = 0.25
     involved_weight: float = 0.0  # lead distribution sharpened by the involved heads: p_lead * p_involved ** w
     joint_lead_floor: float = 0.05  # a joint rule counts only if the model gives its lead at least this probability
@@ -237,7 +241,8 @@ class RoutingEngine:
 
         # -- priority -----------------------------------------------------------------------------------------
         model_priority: Priority = max(prediction.priority, key=lambda k: prediction.priority[k])  # type: ignore[assignment]
-        if prediction.priority.get("P1", 0.0) >= settings.p1_threshold:
+        if (prediction.priority.get("P1", 0.0) >= settings.p1_threshold
+                and prediction.priority.get("P4", 0.0) < settings.p1_enquiry):
             model_priority = "P1"
         rank = PRIORITIES.index
         if rules.priority in ("P1", "P2") and rank(rules.priority) <= rank(model_priority):
