@@ -421,6 +421,9 @@ def test_evaluate_refuses_an_unknown_writer_before_training_anything(capsys: pyt
 def test_evidence_prefers_words_and_falls_back_to_character_ngrams(engine: RoutingEngine) -> None:
     model = engine.model
     assert model.predict(normalise("gas leak in the kitchen")).evidence[0] == "gas"
+    # in the caller's words, not the stemmer's ("fir", "fir alarm")
+    evidence = model.predict(normalise("The fire alarms went off and there is smoke everywhere")).evidence
+    assert {"fire", "fire alarms"} & set(evidence) and not {"fir", "fir alarm"} & set(evidence), evidence
     # no word the model knows, only English character n-grams: they are the evidence then
     prediction = model.predict(normalise("zzqfirezzq"))
     assert prediction.evidence and all(e.endswith("…") for e in prediction.evidence)

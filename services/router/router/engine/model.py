@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from router.engine.memory import Memory
-from router.engine.text import features
+from router.engine.text import features, surface_forms
 
 __all__ = ["DEFAULT_MODEL_FILE", "Prediction", "RoutingModel", "quantise"]
 
@@ -69,7 +69,11 @@ class Prediction:
         return self.involved.get("police", 0.0)
 
 
-def _readable(feature: str) -> str:
+def _readable(feature: str, spelt: dict[str, str] | None = None) -> str:
+    """A feature as evidence: as the text wrote it where known (``spelt``, :func:`~router.engine.text.surface_forms`),
+    an English character n-gram with "…" where it is part of a longer word."""
+    if spelt and feature in spelt:
+        return spelt[feature]
     kind, body = feature[0], feature[1:]
     if kind == "g":
         return body.strip("<>") + "…" if not (body.startswith("<") and body.endswith(">")) else body.strip("<>")
@@ -204,7 +208,8 @@ class RoutingModel:
                 # feature's share is its row through those units to the lead's column
                 contributions = self.feature_vectors(readable) @ (self.output[:, best] * (hidden > 0))
             order = np.argsort(-contributions, kind="stable")[:evidence]
-            top = tuple(_readable(self.vocab_list[readable[i]]) for i in order if contributions[i] > 0)
+            spelt = surface_forms(normalised)
+            top = tuple(_readable(self.vocab_list[readable[i]], spelt) for i in order if contributions[i] > 0)
         deps = self.departments
         return Prediction(
             lead={deps[i]: float(lead[i]) for i in range(len(deps))},

@@ -164,6 +164,26 @@ def features(text: str) -> list[str]:
     return list(out)
 
 
+def surface_forms(text: str) -> dict[str, str]:
+    """The words of a *normalised* text as :func:`features` names them, mapped to how the text wrote them: a word
+    feature to its first spelling ("wfir" → "fire"), a word pair to the first pair ("bcar alarm" → "car alarms").
+    Evidence reads better in the caller's words than in the stemmer's."""
+    out: dict[str, str] = {}
+    previous: tuple[str, str] | None = None
+    for match in _WORD.finditer(_POLICE_CONTACT.sub(" policecontact ", text)):
+        word = match.group()
+        key = _DIGITS.sub("0", word[:-2] if word.endswith("'s") else word)
+        if not key or key == "0":
+            previous = None
+            continue
+        stemmed = stem(key)
+        out.setdefault("w" + stemmed, word)
+        if previous is not None:
+            out.setdefault("b" + previous[0] + " " + stemmed, previous[1] + " " + word)
+        previous = (stemmed, word)
+    return out
+
+
 def rule_features(analysis) -> list[str]:  # analysis: router.routing.classifier.RuleAnalysis
     """What the operator rules found, as features of the model (stacking): the departments whose terms matched
     (before presence modes and refusals, so the features do not depend on the date), the leads of matching joint
