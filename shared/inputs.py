@@ -2,7 +2,8 @@
 
 Date-times are ISO 8601 text only: pydantic reads a number (``0``, ``1700000000``, ``"0.5"``) as seconds since 1970
 where a ``datetime`` is expected, so a client that sends a number by mistake would have its report dated, or its
-presence evaluated, in 1970 without a word; ``true`` and ``false`` are refused as such. Coordinates refuse ``true``
+presence evaluated, in 1970 without a word; ``true`` and ``false`` are refused as such, and so are years before 1900
+or after 2999. Coordinates refuse ``true``
 and ``false``, which pydantic reads as 1.0 and 0.0. Every date-time and coordinate a request carries uses these types,
 which answer such input with a 422 naming the field.
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
@@ -46,8 +47,22 @@ def _text_only(value: Any) -> Any:
     return value
 
 
-IsoDatetime = Annotated[datetime, BeforeValidator(_text_only)]
-IsoAwareDatetime = Annotated[AwareDatetime, BeforeValidator(_text_only)]
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+
+
+def _in_range(value: datetime) -> datetime:
+    """Years 1900 to 2999 (in UTC where the time has a zone): what a report or a query can mean. Outside them a
+    time would also overflow where it is converted to UTC or to the city's time ("9999-12-31T23:59:59-12:00")."""
+    year = value.year
+    if value.tzinfo is not None and EARLIEST_YEAR <= year <= LATEST_YEAR:
+        year = value.astimezone(timezone.utc).year
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise ValueError(f"expected a date-time in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
+    return value
+
+
+IsoDatetime = Annotated[datetime, BeforeValidator(_text_only), AfterValidator(_in_range)]
+IsoAwareDatetime = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(_in_range)]
 
 
 def _not_a_boolean(value: Any) -> Any:

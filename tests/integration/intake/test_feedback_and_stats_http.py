@@ -327,6 +327,8 @@ async def test_supervisors_see_only_their_department_and_other_roles_none(intake
     ({"from": "yesterday"}, "from"),
     ({"to": "2026-13-01T00:00:00Z"}, "to"),
     ({"to": "0.5"}, "to"),  # not seconds since 1970
+    ({"to": "9999-12-31T23:59:59-12:00"}, "to"),  # no such time in UTC: was a 500
+    ({"from": "0001-01-01T00:00:00+14:00"}, "from"),
     ({"from": "2026-11-02T00:00:00Z", "to": "2026-11-01T00:00:00Z"}, "from"),
     ({"department": "ministry_of_magic"}, "department"),
 ])

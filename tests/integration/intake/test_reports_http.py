@@ -89,6 +89,7 @@ async def test_filing_a_report_stores_it_and_answers_201_with_location(intake: I
     ({**VALID, "occurred_at": "2999-01-01T00:00:00Z"}, "occurred_at", 422),
     ({**VALID, "occurred_at": "2026-01-01T00:00:00"}, "occurred_at", 422),
     ({**VALID, "occurred_at": 1700000000}, "occurred_at", 422),  # not seconds since 1970
+    ({**VALID, "occurred_at": "0001-01-01T00:00:00+14:00"}, "occurred_at", 422),  # overflowed in UTC: a 500
     ({**VALID, "priority": "P1"}, "priority", 422),
     ({k: v for k, v in VALID.items() if k != "channel"}, "channel", 422),
 ])
@@ -162,6 +163,10 @@ async def test_list_filters_and_cursor_pagination(intake: Intake) -> None:
     # a number is no date-time (pydantic alone would read it as seconds since 1970)
     bad = await intake.client.get("/v1/reports", params={"created_from": "1700000000"}, headers=h)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "created_from"
+    # a time that does not exist in UTC is refused, not a 500
+    for name, value in (("created_from", "9999-12-31T23:59:59-12:00"), ("created_to", "0001-01-01T00:00:00+14:00")):
+        bad = await intake.client.get("/v1/reports", params={name: value}, headers=h)
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == name, bad.text
 
 
 async def test_a_method_the_path_does_not_have_is_405_listing_every_method_it_has(intake: Intake) -> None:

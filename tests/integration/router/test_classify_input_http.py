@@ -30,7 +30,10 @@ async def test_classify_reads_emoji_and_arabic_as_content(router: Router) -> Non
 
 
 @pytest.mark.parametrize(("value", "said"), [(True, "not true or false"), (False, "not true or false"),
-                                             (1700000000, "not a number")])
+                                             (1700000000, "not a number"),
+                                             # would overflow in UTC or in the city's time: a 500 before
+                                             ("9999-12-31T23:59:59-12:00", "in the years 1900 to 2999"),
+                                             ("0001-01-01T00:00:00+14:00", "in the years 1900 to 2999")])
 async def test_a_date_time_that_is_a_boolean_is_called_one(router: Router, value: object, said: str) -> None:
     status, problem = await classify(router, {"text": HEATING, "at": value})
     assert status == 422

@@ -27,7 +27,8 @@ def test_a_bound_is_always_aware(text: str, expected: datetime) -> None:
     assert value == expected and value.tzinfo is not None
 
 
-@pytest.mark.parametrize("text", ["1700000000", "yesterday", "2026-13-01"])
+@pytest.mark.parametrize("text", ["1700000000", "yesterday", "2026-13-01", "9999-12-31T23:59:59-12:00",
+                                  "0001-01-01T00:00:00+14:00", "1899-12-31"])
 def test_a_number_or_no_date_is_refused(text: str) -> None:
     with pytest.raises(ValidationError):
         BOUND.validate_python(text)
