@@ -437,3 +437,20 @@ async def test_the_lead_asks_for_an_assisting_department_through_the_router(ops:
     entry = (await _audit(ops, lead["id"]))[-1]
     assert (entry["action"], entry["reason"], entry["note"]) == ("request_assist", "road undermined",
                                                                 "department: transport")
+
+
+async def test_a_department_that_refused_the_report_cannot_be_asked_to_assist(ops: Departments) -> None:
+    """The router never sends a report back to a department that transferred it: asking it would be accepted and
+    then do nothing, so it is refused, with nothing audited."""
+    refused = await ops.dispatched_ticket("sanitation")
+    r = await ops.client.post(f"/v1/tickets/{refused['id']}/transfer", json={"reason": "a burst main, not bins"},
+                              headers=await ops.auth("department_staff", "sanitation"))
+    assert r.status_code == 200, r.text
+    assert await ops.deliver(dispatch_event(department="water", report_id=refused["report_id"], attempt=2))
+    lead = await ops.ticket_of(refused["report_id"], "water")
+    water = await ops.auth("department_staff", "water")
+    asked = await ops.client.post(f"/v1/tickets/{lead['id']}/assistants",
+                                  json={"department": "sanitation", "reason": "debris"}, headers=water)
+    assert asked.status_code == 409 and asked.headers["content-type"] == "application/problem+json", asked.text
+    assert "refused" in asked.json()["detail"]
+    assert "request_assist" not in [e["action"] for e in await _audit(ops, lead["id"])]

@@ -4,10 +4,12 @@ centre operators switch on and off (audited), which changes where new reports go
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from shared.events import TicketActor, TicketAssistanceRequested, TicketAssistanceRequestedV1
 from shared.registry import DEFAULT_REGISTRY_FILE
 from tests.integration.router.conftest import Router, received, start_router
 
@@ -155,6 +157,31 @@ async def test_switching_a_temporary_department_changes_routing_and_is_audited(r
     assert [(e["from_enabled"], e["to_enabled"], e["reason"], e["actor_role"]) for e in audit.json()] == [
         (False, True, "city marathon", "centre_operator"), (True, False, "marathon over", "admin")]
     assert all(e["actor_id"] and e["at"] for e in audit.json())
+
+
+async def test_a_department_asked_to_assist_while_switched_off_is_asked_through_its_fallback(
+        router_with_temporary: Router) -> None:
+    """Presence applies at dispatch, also when the lead asks for help: event security is switched off, so its
+    fallback (police) assists instead of a ticket no one on duty would read."""
+    router = router_with_temporary
+    await router.deliver(received("r-assist", "我们小区3号楼门口的自来水管爆了，水一直往外冒"))
+    assert await router.dispatched("r-assist") == ["water"]
+
+    def asked(department: str) -> TicketAssistanceRequested:
+        return TicketAssistanceRequested(source="/test", subject="r-assist", data=TicketAssistanceRequestedV1(
+            ticket_id="t-r-assist-water", report_id="r-assist", lead_department="water", department=department,
+            reason="crowd at the flooded gate", actor=TicketActor(id="k", name="n", role="department_staff"),
+            requested_at=datetime.now(timezone.utc)))
+
+    await router.deliver(asked("event_security"))
+    assert await router.dispatched("r-assist") == ["water", "police"]
+    routed = (await router.routed("r-assist"))[-1]
+    assert routed["assisting"] == ["police"] and routed["police"] is True
+
+    await router.client.put("/v1/departments/event_security/presence", json={"enabled": True, "reason": "fair"},
+                            headers=router.auth("centre_operator"))
+    await router.deliver(asked("event_security"))  # switched on now: itself
+    assert await router.dispatched("r-assist") == ["water", "police", "event_security"]
 
 
 async def test_presence_switch_refuses_what_cannot_be_switched(router_with_temporary: Router) -> None:

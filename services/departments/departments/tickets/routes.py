@@ -195,8 +195,10 @@ async def list_follow_ups(ticket_id: TicketId, principal: Reader, service: Servi
                          "with a reason. Audited on the lead ticket (`request_assist`) and announced as "
                          "`ticket.assistance_requested.v1` on `tickets.events`; the router adds the department to "
                          "the report's routing and dispatches its ticket on `dept.<code>` like any dispatch, which "
-                         "then appears in `joint`. A department already handling the report is 409; one not in the "
-                         "registry 422. Department staff and supervisors of the lead department.",
+                         "then appears in `joint`. Presence applies: a seasonal department out of season, or a "
+                         "temporary one switched off, is asked through its fallback. A department already handling "
+                         "the report, or one that refused it (transferred it), is 409; one not in the registry 422. "
+                         "Department staff and supervisors of the lead department.",
              responses=_ACTION)
 async def request_assistance(ticket_id: TicketId, body: AssistIn, principal: Worker, service: Service) -> TicketOut:
     return await service.request_assistance(principal, ticket_id, body.department, body.reason)

@@ -249,10 +249,13 @@ class TicketService:
 
     def _not_joined(self, department: str) -> Callable[[Ticket], Any]:
         async def check(ticket: Ticket) -> None:
-            joined = {r.department for r in await self.tickets.report_tickets(ticket.report_id)
-                      if r.state not in ("transferred", "cancelled")}
-            if department in joined:
+            tickets = await self.tickets.report_tickets(ticket.report_id)
+            if department in {r.department for r in tickets if r.state not in ("transferred", "cancelled")}:
                 raise Conflict(f"{department} already handles this report.", department=department)
+            if department in {r.department for r in tickets if r.state == "transferred"}:
+                # the router never sends a report back to a department that refused it: asking would do nothing
+                raise Conflict(f"{department} refused this report (transferred it); it cannot be asked to assist.",
+                               department=department)
         return check
 
     async def request_release(self, principal: Principal, ticket_id: str, reason: str) -> TicketOut:

@@ -332,19 +332,26 @@ class RoutingService:
         routing = await self.routings.get_for_update(data.report_id)
         if routing is None:
             raise PermanentError(f"assistance requested for a report this router never routed: {data.report_id}")
-        if data.department in routing.departments or data.department in routing.dispatched:
-            log.info("assistance requested from a department the report already has",
-                     extra={"department": data.department, "lead": data.lead_department})
-            return
         now = utcnow()
-        plan = Plan(routing.attempt + 1, routing.lead, [*routing.departments, data.department], [data.department])
+        # presence applies at dispatch, as for the router's own decisions: a seasonal department out of season, or
+        # a temporary one switched off, is asked through its fallback
+        code = self.presence.routing_registry.resolve(data.department, now, await self.presence.switched_on())
+        if code in routing.departments or code in routing.dispatched or code in routing.excluded:
+            log.info("assistance requested from a department the report already has, or had",
+                     extra={"department": code, "asked": data.department, "lead": data.lead_department})
+            return
+        why = f"assistance requested by {data.lead_department}: {data.reason}"
+        if code != data.department:
+            why = f"assistance requested by {data.lead_department} from {data.department}, not routable now, " \
+                  f"so {code}: {data.reason}"
+        plan = Plan(routing.attempt + 1, routing.lead, [*routing.departments, code], [code])
         routing.attempt, routing.departments = plan.attempt, plan.departments
-        routing.dispatched = [*routing.dispatched, data.department]
+        routing.dispatched = [*routing.dispatched, code]
         routing.police = "police" in plan.departments
         routing.decided_at = now
-        self._record(routing, plan, trigger="assistance", at=now,
-                     trigger_text=f"assistance requested by {data.lead_department}: {data.reason}"[:200])
-        log.info("assisting department added", extra={"department": data.department, "attempt": plan.attempt})
+        self._record(routing, plan, trigger="assistance", at=now, trigger_text=why[:200])
+        log.info("assisting department added", extra={"department": code, "asked": data.department,
+                                                      "attempt": plan.attempt})
 
     async def redispatch_unconfirmed(self, *, limit: int = 200) -> int:
         """End-to-end confirmation of the router → departments hop: dispatch again (fresh event ids, same content)
