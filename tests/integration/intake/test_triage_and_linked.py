@@ -55,6 +55,20 @@ async def test_a_report_awaiting_triage_says_so_until_an_operator_routes_it(inta
     assert "routed by centre staff from triage" in report["timeline"][-2]["detail"]
 
 
+async def test_a_possible_police_matter_in_triage_counts_with_police_not_as_diverted(intake: Intake) -> None:
+    """Not decided a police matter, but police has it while an operator decides: the report says police, and the
+    statistics do not count it as diverted from the 110 line (departments.md: police among its departments)."""
+    assault = {**VALID, "channel": "phone_110", "text": "我老婆被人打了，脸肿了，人已经跑了"}
+    report_id = (await intake.post(assault)).json()["id"]
+    await intake.runtime.consumer.handle_event(routed(
+        report_id, police=False, lead="ems", assisting=["police"], departments=["ems", "police"],
+        dispatched=["ems", "police"], needs_review=True, confidence=0.6, trigger="received"))
+    report = await get(intake, report_id)
+    assert (report["status"], report["police"], report["departments"]) == ("triage", True, ["ems", "police"])
+    stats = (await intake.client.get("/v1/stats", headers=bearer(intake.keys["admin"]))).json()
+    assert (stats["police"], stats["non_police"], stats["diverted_from_police_line"], stats["joint"]) == (1, 0, 0, 1)
+
+
 async def test_a_linked_report_follows_its_incidents_status(intake: Intake) -> None:
     first, second = await linked_incident(intake)
     consumer = intake.runtime.consumer

@@ -25,6 +25,7 @@ from intake.db import Base
 from shared.events import TicketClocks
 from shared.db import UTCDateTime, utcnow
 from shared.messaging.models import BigIntPK
+from shared.registry import POLICE_DEPARTMENT
 
 ReportStatus = Literal["received", "triage", "routed", "acknowledged", "in_progress", "resolved", "closed",
                        "reopened"]
@@ -118,6 +119,10 @@ class Report(Base):
             self.departments = [ReportDepartment(department=code, role="assisting", position=i)
                                 for i, code in enumerate(departments)]
             self.in_triage = True
+            # a possible police matter reaches police while it waits: police has it, so it is not diverted from
+            # police (departments.md: a police matter is one with police among its departments)
+            self.police = police or POLICE_DEPARTMENT in departments
+            self.joint = len(departments) > 1
             if self.incident_id is not None:
                 self.record("unlinked", at, f"unlinked from incident {self.incident_id} by centre staff")
                 self.incident_id = None
