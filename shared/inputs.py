@@ -31,10 +31,11 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import (AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
+                      model_validator)
 from pydantic_core import PydanticCustomError
 
-__all__ = ["MAX_TEXT", "Coordinate", "IsoAwareDatetime", "IsoDatetime", "Text", "free_text", "one_line"]
+__all__ = ["MAX_TEXT", "Coordinate", "IsoAwareDatetime", "IsoDatetime", "LocationIn", "Text", "free_text", "one_line"]
 
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
@@ -134,3 +135,28 @@ def one_line(max_length: int, *, blank: bool = False) -> Any:
 Text = free_text(MAX_TEXT)
 """What a caller said, 1–4000 characters once control characters are removed and whitespace stripped, with at least
 one visible character."""
+
+
+_Address = one_line(500, blank=True)
+_GridId = one_line(64, blank=True)
+
+
+class LocationIn(BaseModel):
+    """Where a report is, as a call centre sends it: any of an address, coordinates and a community grid cell.
+    Coordinates come as a pair: a latitude without its longitude (or the reverse) is a 422 naming the one missing,
+    not a place read as unknown (duplicate detection and departments rely on both)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    address: _Address | None = Field(None, examples=["18 Xingfu Road, Building 3"])
+    lat: Coordinate | None = Field(None, ge=-90, le=90, examples=[30.6586])
+    lon: Coordinate | None = Field(None, ge=-180, le=180, examples=[104.0648])
+    grid_id: _GridId | None = Field(None, examples=["G-0412"])
+
+    @model_validator(mode="after")
+    def _coordinates_in_pairs(self) -> LocationIn:
+        if (self.lat is None) != (self.lon is None):
+            missing = "lon" if self.lon is None else "lat"
+            raise PydanticCustomError("missing_coordinate", "lat and lon come together: {missing} is missing",
+                                      {"missing": missing})
+        return self

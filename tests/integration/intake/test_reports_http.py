@@ -83,6 +83,8 @@ async def test_filing_a_report_stores_it_and_answers_201_with_location(intake: I
     ({**VALID, "location": {"lat": 91}}, "location.lat", 422),
     ({**VALID, "location": {"lon": -181}}, "location.lon", 422),
     ({**VALID, "location": {"lat": False}}, "location.lat", 422),  # not 0.0
+    ({**VALID, "location": {"lat": 31.0}}, "location", 422),  # a latitude without its longitude
+    ({**VALID, "location": {"address": "x", "lon": 104.0}}, "location", 422),
     ({**VALID, "channel": "carrier_pigeon"}, "channel", 422),
     ({**VALID, "text": 42}, "text", 422),
     ({**VALID, "caller": {"phone": "call me"}}, "caller.phone", 422),

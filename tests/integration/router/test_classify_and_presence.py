@@ -69,6 +69,7 @@ async def test_classify_refuses_bad_input_and_other_roles(router: Router) -> Non
                         ({"text": GAS, "at": 0}, "at"),  # not seconds since 1970
                         ({"text": GAS, "location": {"lat": 91}}, "location.lat"),
                         ({"text": GAS, "location": {"lon": False}}, "location.lon"),  # not 0.0
+                        ({"text": GAS, "location": {"lat": 31.0}}, "location"),  # lon missing
                         ({"text": GAS, "extra": 1}, "extra")]:
         r = await router.client.post("/v1/classify", json=body, headers=router.auth("call_centre"))
         assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", body

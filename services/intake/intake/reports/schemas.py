@@ -8,14 +8,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.events import Channel, Priority, Satisfaction
-from shared.inputs import MAX_TEXT, Coordinate, IsoAwareDatetime, Text, free_text, one_line
+from shared.inputs import MAX_TEXT, IsoAwareDatetime, LocationIn, Text, free_text, one_line
 
 ReportStatus = Literal["received", "triage", "routed", "acknowledged", "in_progress", "resolved", "closed",
                        "reopened"]
 # What a call centre may leave blank, cleaned of control characters (see shared.inputs); one line but the comment
 Name = one_line(100, blank=True)
-Address = one_line(500, blank=True)
-GridId = one_line(64, blank=True)
 Reference = one_line(128, blank=True)
 Comment = free_text(2000, blank=True)
 
@@ -28,13 +26,6 @@ class CallerIn(_In):
     name: Name | None = Field(None, examples=["Ms Li"])
     phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 \-]{2,30}$", examples=["13800138000"],
                               description="Kept by intake for the call-back; never published to departments or logged")
-
-
-class LocationIn(_In):
-    address: Address | None = Field(None, examples=["18 Xingfu Road, Building 3"])
-    lat: Coordinate | None = Field(None, ge=-90, le=90, examples=[30.6586])
-    lon: Coordinate | None = Field(None, ge=-180, le=180, examples=[104.0648])
-    grid_id: GridId | None = Field(None, examples=["G-0412"])
 
 
 class ReportIn(_In):

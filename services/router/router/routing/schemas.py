@@ -6,13 +6,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.events import Channel, Priority
-from shared.inputs import MAX_TEXT, Coordinate, IsoAwareDatetime, Text, one_line
+from shared.inputs import MAX_TEXT, IsoAwareDatetime, LocationIn, Text, one_line
 
 # Department codes are checked against the registry: one with a control character is unknown (422), never stored
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Reason = one_line(500)  # control characters removed, at least one visible character (see shared.inputs)
-Address = one_line(500, blank=True)
-GridId = one_line(64, blank=True)
 
 
 class _In(BaseModel):
@@ -68,20 +66,13 @@ class RoutingOut(BaseModel):
     attempts: list[AttemptOut]
 
 
-class ClassifyLocation(_In):
-    address: Address | None = Field(None, examples=["18 Xingfu Road, Building 3"])
-    lat: Coordinate | None = Field(None, ge=-90, le=90, examples=[30.6586])
-    lon: Coordinate | None = Field(None, ge=-180, le=180, examples=[104.0648])
-    grid_id: GridId | None = Field(None, examples=["G-0412"])
-
-
 class ClassifyIn(_In):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [
         {"text": "楼道里燃气味很大，邻居家好像漏气了", "location": {"address": "18 Xingfu Road"},
          "at": "2026-11-22T08:05:00+08:00"}]})
 
     text: Text = Field(description=f"What the caller is saying, 1–{MAX_TEXT} characters")
-    location: ClassifyLocation | None = Field(None, description="Where: the classifier routes by text only; the "
+    location: LocationIn | None = Field(None, description="Where: the classifier routes by text only; the "
                                                                 "location finds an open incident it may repeat")
     at: IsoAwareDatetime | None = Field(None, description="Evaluate presence (seasons, switches) at this moment; "
                                                           "default now")
