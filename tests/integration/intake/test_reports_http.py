@@ -142,6 +142,15 @@ async def test_idempotency_key_replays_and_refuses_a_different_body(intake: Inta
     assert await intake.count() == 1
 
 
+
+async def test_a_blank_idempotency_key_is_refused_not_shared_by_every_client(intake: Intake) -> None:
+    for key in ("", "   ", " padded"):
+        r = await intake.post(VALID, headers={"Idempotency-Key": key})
+        assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json", (key, r.text)
+        assert r.json()["errors"][0]["field"].endswith("Idempotency-Key"), r.json()
+    assert await intake.count() == 0
+
+
 async def test_list_filters_and_cursor_pagination(intake: Intake) -> None:
     ids = []
     for i in range(5):
