@@ -4,7 +4,7 @@ centre operators switch on and off (audited), which changes where new reports go
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -183,6 +183,25 @@ async def test_a_department_asked_to_assist_while_switched_off_is_asked_through_
                             headers=router.auth("centre_operator"))
     await router.deliver(asked("event_security"))  # switched on now: itself
     assert await router.dispatched("r-assist") == ["water", "police", "event_security"]
+
+
+async def test_presence_applies_at_dispatch_not_when_it_happened(db_url: str, tmp_path: Path) -> None:
+    """Heating's season is made the days around today: a failure that happened two months ago, reported now, is
+    heating's (it is on duty now), not its fallback's as it was when the report's occurred_at placed it."""
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai"))
+    start, end = ((today + timedelta(days=d)).strftime("%m-%d") for d in (-2, 2))
+    registry = tmp_path / "departments.toml"
+    registry.write_text(DEFAULT_REGISTRY_FILE.read_text(encoding="utf-8")
+                        .replace('season_start = "11-01"', f'season_start = "{start}"')
+                        .replace('season_end = "03-31"', f'season_end = "{end}"'), encoding="utf-8")
+    async with start_router(db_url, tmp_path, registry_file=registry) as router:
+        event = received("r-late", HEATING)
+        event = event.model_copy(update={"data": event.data.model_copy(update={
+            "occurred_at": datetime.now(timezone.utc) - timedelta(days=60)})})
+        await router.deliver(event)
+        assert (await router.routed("r-late"))[0]["lead"] == "heating"
 
 
 async def test_presence_switch_refuses_what_cannot_be_switched(router_with_temporary: Router) -> None:

@@ -97,8 +97,8 @@ class RoutingService:
                                     utcnow(), trigger=None)
             return
         now = utcnow()
-        decision = self.classifier.classify(data.text, at=data.occurred_at or data.received_at,
-                                            switched_on=await self.presence.switched_on())
+        # presence applies at dispatch, which is now: heating that broke in October is heating's in December
+        decision = self.classifier.classify(data.text, at=now, switched_on=await self.presence.switched_on())
         routing = Routing(
             report_id=data.report_id, text=data.text, channel=data.channel,
             location=data.location.model_dump(mode="json"), occurred_at=data.occurred_at,
@@ -229,8 +229,7 @@ class RoutingService:
                     source=SOURCE, subject=incident_id, time=now, data=IncidentReportUnlinkedV1(
                         incident_id=incident_id, report_id=report_id, department=code, callers=incident.callers,
                         sequence=incident.link_seq, reason=reason, unlinked_at=now)), department_topic(code))
-        decision = self.classifier.classify(routing.text, at=routing.occurred_at or routing.received_at,
-                                            switched_on=await self.presence.switched_on())
+        decision = self.classifier.classify(routing.text, at=now, switched_on=await self.presence.switched_on())
         routing.police, routing.lead, routing.departments = decision.police, decision.lead, list(decision.departments)
         routing.priority, routing.confidence = decision.priority, decision.confidence
         routing.needs_review, routing.classifier, routing.decided_at = decision.needs_review, decision.classifier, now
@@ -383,8 +382,8 @@ class RoutingService:
             return  # this refusal was handled already
         now = utcnow()
         excluded = frozenset({*routing.excluded, data.department})
-        decision = self.classifier.classify(routing.text, at=routing.occurred_at or routing.received_at,
-                                            exclude=excluded, switched_on=await self.presence.switched_on())
+        decision = self.classifier.classify(routing.text, at=now, exclude=excluded,
+                                            switched_on=await self.presence.switched_on())
         proposed = [d for d in decision.departments if d not in excluded]
         if not proposed and FALLBACK_DEPARTMENT not in excluded:
             proposed = [FALLBACK_DEPARTMENT]
