@@ -105,6 +105,27 @@ def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier
     assert classify(classifier, text).priority == priority
 
 
+@pytest.mark.parametrize(("text", "priority"), [
+    # a trigger denied just before it is not the matter
+    ("Not an emergency, nobody is hurt and nothing is on fire: the recycling bin was not emptied", "P3"),
+    ("There's no gas leak, I just want to change my gas meter to a smart one", "P3"),
+    ("不是火灾，也没有人受伤，就是垃圾没人收", "P3"),
+    ("没有煤气泄漏，就是想问一下燃气费怎么交", "P4"),
+    ("沒有煤氣洩漏，只係想問燃氣費點交", "P4"),
+    ("未发现明火，也没闻到煤气味，就是楼道灯坏了", "P3"),
+    # a denial ends with its clause, and a question is no denial
+    ("No fire, but thick smoke is pouring out of the wall socket", "P1"),
+    ("不是小事，着火了", "P1"),
+    ("是不是着火了？好大的烟", "P1"),
+    ("he's not breathing", "P1"),
+    ("他没气了，快来", "P1"),
+])
+def test_a_trigger_denied_just_before_it_does_not_count(classifier: KeywordClassifier, text: str,
+                                                        priority: str) -> None:
+    decision = classify(classifier, text)
+    assert decision.priority == priority, decision.explanation
+
+
 @pytest.mark.parametrize("text", [
     "The wind's brought a cable down across the pavement by the bus stop",
     "Overhead line down across the footway at the school, arcing on the wet ground",

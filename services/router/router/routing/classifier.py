@@ -223,6 +223,23 @@ def _ignored(hit: _Hit, ignores: list[_Hit]) -> bool:
                for i in ignores)
 
 
+# A trigger denied right before it is not the matter: "nothing is on fire", "there's no gas leak", "nobody is
+# unconscious", "不是火灾", "没有煤气泄漏", "未发现明火". Only the words just before the trigger, in the same clause,
+# count (a comma or a full stop ends a denial), and not a question's "是不是"/"有没有" ("是不是着火了?" is no denial).
+_DENIED_EN = re.compile(
+    r"(?:^|[\s(\"])(?:no|not|nothing|nobody|no one|no-one|none|never|without|isn't|wasn't|aren't|weren't|isnt|wasnt"
+    r"|hasn't|haven't|didn't|doesn't|don't)"
+    r"(?:\s+(?:is|was|are|were|been|be|a|an|any|the|sign of|signs of|smell of|evidence of|longer|real|actual))*\s+$")
+_DENIED_ZH = re.compile(r"(?<![是有])(?:没有|沒有|没|沒|冇|不是|唔係|并非|並非|并没有|並沒有|无|無|未|并未|並未)"
+                        r"(?:人|发生|發生|出现|出現|发现|發現|闻到|聞到|看到|起)?$")
+
+
+def _denied(hit: _Hit, text: str) -> bool:
+    """Whether the words just before a trigger deny it (see ``_DENIED_EN`` and ``_DENIED_ZH``)."""
+    before = text[max(0, hit.start - 40):hit.start]
+    return bool(_DENIED_ZH.search(before) if before and not before[-1].isascii() else _DENIED_EN.search(before))
+
+
 def _weight(term: str) -> float:
     key = normalise(term).strip()
     if _WORD_TERM.fullmatch(key):
@@ -324,10 +341,12 @@ class KeywordClassifier:
         exclude = frozenset(exclude)
         registry = self._registry
 
-        hits = self._index.scan(normalise(text))
+        normalised = normalise(text)
+        hits = self._index.scan(normalised)
         ignores = [h for h in hits if h.label[0] == "ignore"]
         department_hits = _longest_first(h for h in hits if h.label[0] == "dept")
-        triggers = [h for h in hits if h.label[0] in ("priority", "combined", "joint") and not _ignored(h, ignores)]
+        triggers = [h for h in hits if h.label[0] in ("priority", "combined", "joint") and not _ignored(h, ignores)
+                    and (h.label == ("priority", "P4") or not _denied(h, normalised))]
 
         def place(code: str) -> str | None:
             """Where ``code``'s matters go now: itself, its fallback, or nowhere (refused)."""
