@@ -91,6 +91,10 @@ def test_p1_triggers_are_unmissable_in_every_script(engine: RoutingEngine, text:
      set()),
     ("MISSING CHILD 6 YRS - LAST SEEN AT THE SWINGS, RIVERSIDE PARK", "police", set()),
     ("我孩子不见了，刚才还在商场二楼的游乐区玩，一转眼就没了", "police", set()),
+    # a fire burning is fire's, whatever is on fire (the model read a mill as environment's, a flat as housing's)
+    ("there's a blaze at the old mill on Canal St", "fire", set()),
+    ("the flat upstairs is ablaze", "fire", set()),
+    ("Garbage truck load on fire, driver dumped load in street", "fire", set()),
 ])
 def test_joint_handling(engine: RoutingEngine, text: str, lead: str, assisting: set[str]) -> None:
     decision = classify(engine, text)
@@ -118,6 +122,15 @@ def test_a_joint_rule_whose_lead_the_model_rules_out_is_set_aside(engine: Routin
 def test_a_crash_with_no_one_hurt_is_police_alone_and_not_p1(engine: RoutingEngine, text: str) -> None:
     decision = classify(engine, text)  # WRITING.md: no injuries but a dispute -> police P3
     assert (decision.lead, decision.assisting) == ("police", ()) and decision.priority != "P1", decision.explanation
+
+
+@pytest.mark.parametrize(("text", "p1"), [
+    ("the bin store behind the flats is alight", True),  # a fire burning is P1
+    ("對面公寓一整層被改成十幾間小套房出租，隔間用木板，只有一個出口，萬一火災很危險，請查是否違法隔間", False),
+])
+def test_a_fire_burning_is_p1_and_one_that_might_happen_is_not(engine: RoutingEngine, text: str, p1: bool) -> None:
+    decision = classify(engine, text)
+    assert (decision.priority == "P1") == p1, decision.explanation
 
 
 @pytest.mark.parametrize("text", [
