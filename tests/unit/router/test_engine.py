@@ -124,6 +124,18 @@ def test_a_crash_with_no_one_hurt_is_police_alone_and_not_p1(engine: RoutingEngi
     assert (decision.lead, decision.assisting) == ("police", ()) and decision.priority != "P1", decision.explanation
 
 
+@pytest.mark.parametrize("text", [
+    "Burst water main on Xingfu Road, road flooded, some guys are robbing the stranded drivers",
+    "Water main burst on Xingfu Road, road flooding, and a man is smashing car windows next to it",
+    "The shop down the road is selling weed openly to teenagers",
+    "我老婆被人打了，现在脸肿得很厉害，人已经跑了",
+])
+def test_a_crime_being_committed_beside_another_matter_reaches_police(engine: RoutingEngine, text: str) -> None:
+    """No police matter diverted: the joint rule names police, which stays even where the model keeps its lead."""
+    decision = classify(engine, text)
+    assert decision.police and "police" in decision.departments, decision.explanation
+
+
 @pytest.mark.parametrize(("text", "p1"), [
     ("the bin store behind the flats is alight", True),  # a fire burning is P1
     ("對面公寓一整層被改成十幾間小套房出租，隔間用木板，只有一個出口，萬一火災很危險，請查是否違法隔間", False),
