@@ -99,6 +99,9 @@ def test_urgent_trigger_beats_enquiry_marker(classifier: KeywordClassifier) -> N
     ("Is there no fire brigade in this city? The warehouse has been burning for an hour", "P1"),
     ("no fire brigade yet, the warehouse has been burning for an hour", "P1"),
     ("楼道里有烟，不知道有没有着火", "P1"),
+    ("The fire station on Elm Rd is too noisy with sirens at night", "P3"),  # a place
+    ("夜市的摊位占道经营，油烟很大", "P3"),  # cooking fumes
+    ("The knife sharpener van comes every morning at 6 blaring music", "P3"),
 ])
 def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier: KeywordClassifier, text: str,
                                                                        priority: str) -> None:
