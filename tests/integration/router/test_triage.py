@@ -20,6 +20,7 @@ GIBBERISH = "zxqv blorp wuggle frmp"  # nothing any classifier can place
 UNSURE_POLICE = "scripted: maybe a theft, maybe a power cut"
 GARBAGE = "垃圾桶三天没人清理了，臭气熏天"
 BINS_MAYBE_POLICE = "scripted: bins not collected, maybe the lids were stolen"
+GAS_STAIRWELL = "scripted: strong smell of gas in the stairwell"
 
 
 class ScriptedClassifier:
@@ -40,6 +41,12 @@ class ScriptedClassifier:
             return RoutingDecision(police=False, lead="sanitation", assisting=(), priority="P3", confidence=0.9,
                                    explanation="scripted: maybe police", needs_review=True, classifier=self.name,
                                    dispatch_while_review=("sanitation", "police"))
+        if text == GAS_STAIRWELL:  # gas leads, fire assists; without gas the classifier is unsure (housing?)
+            if "gas" in exclude:
+                return RoutingDecision(police=False, lead="housing", assisting=(), priority="P1", confidence=0.3,
+                                       explanation="scripted: unsure", needs_review=True, classifier=self.name)
+            return RoutingDecision(police=False, lead="gas", assisting=("fire",), priority="P1", confidence=0.9,
+                                   explanation="scripted: joint", needs_review=False, classifier=self.name)
         if text != UNSURE_POLICE:
             return self.inner.classify(text, at=at, exclude=exclude, switched_on=switched_on)
         return RoutingDecision(police=True, lead="police", assisting=("power",), priority="P2", confidence=0.3,
@@ -222,3 +229,29 @@ async def test_an_update_to_an_existing_ticket_is_sent_again_until_that_ticket_a
     async with router.runtime.sessions() as s:
         routing = await s.get(Routing, "r-u")
         assert routing is not None and routing.next_redispatch_at is None
+
+
+async def test_when_the_lead_refuses_and_the_report_waits_in_triage_a_department_on_it_leads_meanwhile(
+        scripted_router: Router) -> None:
+    """Gas hands a gas-and-fire report back and the classifier is unsure without gas: fire, which has a ticket,
+    leads while an operator decides (its ticket learns it), instead of assisting a lead that has left."""
+    router = scripted_router
+    await router.deliver(received("r-g", GAS_STAIRWELL))
+    assert await router.dispatched("r-g") == ["gas", "fire"]
+    for seq, department in enumerate(("gas", "fire"), start=1):
+        await router.deliver(ticket_event("r-g", department, "new", "created", seq))
+    await router.clear_outbox()
+    await router.deliver(ticket_event("r-g", "gas", "transferred", "transfer", 3, reason="no gas here"))
+
+    routed = (await router.routed("r-g"))[-1]
+    assert routed["needs_review"] and routed["lead"] == "fire" and routed["excluded"] == ["gas"]
+    assert "fire leads until an operator decides (suggested: housing)" in routed["explanation"]
+    updates = [d for _, ty, d in await router.outbox("r-g") if ty == "ticket.dispatched.v1"]
+    assert [(d["department"], d["role"], d["lead_department"]) for d in updates] == [("fire", "lead", "fire")]
+    item = next(i for i in (await triage(router))["items"] if i["report_id"] == "r-g")
+    assert item["suggestion"]["lead"] == "fire" and "housing" in item["suggestion"]["departments"]
+    r = await route(router, "r-g", {"lead": "housing", "assisting": [], "priority": "P1", "reason": "old pipes"})
+    assert r.status_code == 200, r.text
+    dispatches = [d for _, ty, d in await router.outbox("r-g") if ty == "ticket.dispatched.v1"][1:]
+    assert sorted((d["department"], d["role"], d["lead_department"]) for d in dispatches) == [
+        ("fire", "assisting", "housing"), ("housing", "lead", "housing")]

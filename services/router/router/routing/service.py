@@ -410,7 +410,11 @@ class RoutingService:
         excluded = set(routing.excluded)
         still_on_it = [d for d in routing.departments if d not in excluded]
         suggested = [d for d in decision.departments if d not in excluded]
-        lead = suggested[0] if suggested else (still_on_it[0] if still_on_it else decision.lead)
+        # the lead refused and another department has a ticket: that one leads while an operator decides (its
+        # ticket learns it, like the other tickets: one lead per report, never a lead that handed the report back)
+        holding = [d for d in still_on_it if d in routing.dispatched] if routing.lead in excluded else []
+        lead = holding[0] if holding else (
+            suggested[0] if suggested else (still_on_it[0] if still_on_it else decision.lead))
         departments = list(dict.fromkeys([lead, *suggested, *still_on_it]))
         dispatch = [d for d in dict.fromkeys(decision.dispatch_while_review)
                     if d not in routing.dispatched and d not in excluded]
@@ -420,17 +424,19 @@ class RoutingService:
         routing.police = "police" in departments
         routing.priority, routing.confidence = decision.priority, decision.confidence
         routing.explanation = (("no department left to take it; " if not suggested else "")
+                               + (f"{lead} leads until an operator decides (suggested: {suggested[0]}); "
+                                  if holding and suggested and suggested[0] != lead else "")
                                + decision.explanation)
         routing.classifier, routing.decided_at = decision.classifier, at
         routing.await_triage(at)
-        self._record(routing, plan, trigger="transfer", at=at, trigger_text=trigger_text)
+        self._record(routing, plan, trigger="transfer", at=at, trigger_text=trigger_text, update=bool(holding))
         log.warning("report sent to triage after a transfer",
                     extra={"refused_by": refused_by, "excluded": routing.excluded, "dispatched": dispatch})
 
     # --- recording and publishing --------------------------------------------------------------------------
 
     def _record(self, routing: Routing, plan: Plan, *, trigger: Trigger, at: datetime, trigger_text: str | None = None,
-                actor: Principal | None = None, reason: str | None = None) -> None:
+                actor: Principal | None = None, reason: str | None = None, update: bool = False) -> None:
         """Store the attempt and write its events to the outbox: one dispatch per new department, then the
         decision for intake."""
         text = trigger_text or {"linked": f"linked to incident {routing.incident_id}"}.get(trigger, trigger)
@@ -442,18 +448,19 @@ class RoutingService:
             actor_name=actor.name if actor else None, reason=reason))
         for code in plan.dispatch:
             self._dispatch(routing, code, plan.attempt, at)
-        updated = self._update_tickets(routing, plan, at)
+        updated = self._update_tickets(routing, plan, at, in_triage=update)
         if plan.dispatch or updated:
             routing.next_redispatch_at = next_attempt(at, 0, self.redelivery_after_s)
             routing.redispatch_count = 1
         self._announce_decision(routing, plan, at, trigger=trigger)
 
-    def _update_tickets(self, routing: Routing, plan: Plan, at: datetime) -> list[str]:
+    def _update_tickets(self, routing: Routing, plan: Plan, at: datetime, *, in_triage: bool = False) -> list[str]:
         """A decided re-route (an operator's choice from triage, a re-route after a transfer, an assisting department
         added) also goes to the departments that already have a ticket: the attempt's dispatch, with its role, lead,
         departments and priority, which their ticket takes (one lead per report). While the report waits in triage
-        nothing is decided yet, so their tickets stay as they are."""
-        if routing.awaiting_triage:
+        nothing is decided yet, so their tickets stay as they are, unless (``in_triage``) the lead refused the report
+        and one of them leads meanwhile."""
+        if routing.awaiting_triage and not in_triage:
             return []
         updated = [code for code in plan.departments
                    if code in routing.dispatched and code not in plan.dispatch and code not in routing.excluded]
