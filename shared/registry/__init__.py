@@ -143,11 +143,12 @@ class PriorityRules:
 @dataclass(frozen=True)
 class JointRule:
     """Joint handling (联动处置): when every group of ``when_all`` has a matching term, ``lead`` leads and
-    ``assisting`` assist; ``priority`` (optional) is the least priority the report gets."""
+    ``assisting`` assist; ``priority`` (optional) is the least priority the report gets. A rule without a lead only
+    adds its assisting departments, whoever leads ("a crime being committed beside another matter" adds police)."""
 
     name: str
     when_all: tuple[tuple[str, ...], ...]
-    lead: str
+    lead: str | None = None  # None: the rule only adds ``assisting`` to whatever leads
     assisting: tuple[str, ...] = ()
     priority: Priority | None = None
 
@@ -273,7 +274,7 @@ class _PriorityIn(_Strict):
 class _JointIn(_Strict):
     name: Name
     when_all: Annotated[list[TermGroup], Field(min_length=1)]
-    lead: str
+    lead: str | None = None
     assisting: list[str] = []
     priority: Priority | None = None
 
@@ -357,7 +358,10 @@ def load_registry(path: str | Path | None = None) -> Registry:
             rule = _JointIn.model_validate(entry)
         except ValidationError as exc:
             raise fail(f"{label}: {_describe(exc)}") from None
-        for field_name, code in [("lead", rule.lead), *(("assisting", c) for c in rule.assisting)]:
+        if rule.lead is None and not rule.assisting:
+            raise fail(f"{label}: needs a 'lead', or 'assisting' departments to add wherever the report goes")
+        for field_name, code in [*((("lead", rule.lead),) if rule.lead is not None else ()),
+                                 *(("assisting", c) for c in rule.assisting)]:
             if code not in departments:
                 raise fail(f"{label}: field '{field_name}': unknown department {code!r}")
         if rule.lead in rule.assisting or len(set(rule.assisting)) != len(rule.assisting):

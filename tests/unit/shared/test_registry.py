@@ -62,6 +62,11 @@ def test_every_default_department_has_names_and_routing_terms(registry: Registry
         assert not department.sla, "SLA overrides are opt-in"
 
 
+def test_a_joint_rule_without_a_lead_only_adds_its_assisting_departments(registry: Registry) -> None:
+    [rule] = [r for r in registry.joint_rules if r.name == "a crime being committed beside another matter"]
+    assert rule.lead is None and rule.assisting == ("police",)
+
+
 def test_default_priority_and_joint_rules_are_loaded(registry: Registry) -> None:
     rules = registry.priority_rules
     assert rules.p1 and rules.p2 and rules.p4
@@ -238,6 +243,11 @@ def test_sla_overrides_are_read_in_seconds(tmp_path: Path) -> None:
      lead = "police"
      assisting = ["ambulance"]
      """, ["joint rule 'crash'", "assisting", "'ambulance'"]),
+    ("""
+     [[joint]]
+     name = "nothing to do"
+     when_all = [["crash"]]
+     """, ["joint rule 'nothing to do'", "'lead'", "'assisting'"]),
     ("""
      [priority]
      p1_en = "fire"

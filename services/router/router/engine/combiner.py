@@ -177,7 +177,8 @@ class RoutingEngine:
         # suicide risk): a rule whose lead the model all but rules out is set aside, except that police named by a
         # matching rule still decides police (below)
         joint_lead, joint_departments = rules.joint_lead, rules.joint_departments
-        set_aside = [rule for rule in rules.joint if prediction.lead.get(rule.lead, 1.0) < settings.joint_lead_floor]
+        set_aside = [rule for rule in rules.joint
+                     if rule.lead is not None and prediction.lead.get(rule.lead, 1.0) < settings.joint_lead_floor]
         if set_aside:
             joint_lead, joint_departments = joint_placement((rule for rule in rules.joint if rule not in set_aside),
                                                             place)

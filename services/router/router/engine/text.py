@@ -189,6 +189,6 @@ def rule_features(analysis) -> list[str]:  # analysis: router.routing.classifier
     (before presence modes and refusals, so the features do not depend on the date), the leads of matching joint
     rules, and the rules' priority. The model learns from the data how far to trust each of them, in context."""
     out = ["rd" + code for code in analysis.matched]
-    out += ["rj" + rule.lead for rule in analysis.joint]
+    out += ["rj" + rule.lead for rule in analysis.joint if rule.lead is not None]
     out.append("rp" + analysis.priority)
     return list(dict.fromkeys(out))

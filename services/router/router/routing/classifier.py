@@ -252,9 +252,10 @@ def joint_placement(rules: Iterable[JointRule], place: Callable[[str], str | Non
     """Where matching joint rules send a report: the lead (the first rule's whose lead can take it now, through
     ``place``: presence modes and refusals) and every department they name, leads included, in rule order."""
     rules = tuple(rules)
-    lead = next((target for rule in rules if (target := place(rule.lead)) is not None), None)
+    lead = next((target for rule in rules if rule.lead is not None and (target := place(rule.lead)) is not None),
+                None)
     departments = dict.fromkeys(target for rule in rules for code in (rule.lead, *rule.assisting)
-                                if (target := place(code)) is not None)
+                                if code is not None and (target := place(code)) is not None)
     return lead, tuple(departments)
 
 
@@ -401,8 +402,9 @@ class KeywordClassifier:
             for source, terms in candidate.sources.items():
                 suffix = "" if source == code else f" (for {source}, not routable now)"
                 parts.append(f"{code}: matched {_quoted(terms)}{suffix}")
-        parts += [f"joint rule '{rule.name}': lead {rule.lead}"
-                  + (f", assisting {', '.join(rule.assisting)}" if rule.assisting else "") for rule in joint]
+        parts += [f"joint rule '{rule.name}': " + (f"lead {rule.lead}" + (
+                      f", assisting {', '.join(rule.assisting)}" if rule.assisting else "")
+                      if rule.lead is not None else f"adds {', '.join(rule.assisting)}") for rule in joint]
         left_out = [code for code in ranked if code not in departments]
         if left_out:
             parts.append("also matched, not assigned: " + "; ".join(
