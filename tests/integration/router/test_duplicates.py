@@ -191,6 +191,10 @@ async def test_a_linked_caller_who_adds_urgency_or_a_department_escalates_the_in
     await router.clear_outbox()  # a third caller who adds nothing changes nothing on the incident
     await router.deliver(received("r-w3", leak, location=HERE))
     assert (await router.routed("r-w3"))[0]["linked"] is True and await router.routed("r-w1") == []
+    # the first linked caller's routing shows the incident as it is now, not as it was when they were linked
+    linked = (await router.client.get("/v1/routings/r-w2", headers=router.auth("admin"))).json()
+    assert (linked["state"], linked["incident_id"], linked["lead"], linked["departments"], linked["priority"],
+            linked["police"], linked["callers"]) == ("linked", "r-w1", "water", ["water", "police"], "P2", True, 3)
 
 
 async def test_an_incident_closed_earlier_in_the_same_batch_takes_no_linked_caller(router: Router) -> None:

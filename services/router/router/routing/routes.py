@@ -35,10 +35,18 @@ Routings = Annotated[RoutingService, Depends(service)]
 @router.get("/v1/routings/{report_id}", response_model=RoutingOut, summary="A report's routing and its history",
             description="The current decision (police or not, lead and assisting departments, priority, confidence, "
                         "explanation, state: routed, waiting in triage or linked to an incident) and every attempt "
-                        "behind it, with what triggered it; a triage decision names the operator and the reason.",
+                        "behind it, with what triggered it; a triage decision names the operator and the reason. A "
+                        "linked report shows its incident's current police, lead, departments, priority and callers.",
             responses=problem_responses(401, 403, 404))
 async def get_routing(report_id: str, principal: Operator, routings: Routings) -> RoutingOut:
-    return RoutingOut.model_validate(await routings.get(report_id))
+    routing = await routings.get(report_id)
+    out = RoutingOut.model_validate(routing)
+    incident = await routings.incident_of(routing)
+    if incident is not None:  # a linked report shows its incident's routing as it is now, and its callers
+        out = out.model_copy(update={"police": incident.police, "lead": incident.lead,
+                                     "departments": list(incident.departments), "priority": incident.priority,
+                                     "callers": incident.callers})
+    return out
 
 
 @router.post("/v1/classify", response_model=ClassifyOut, summary="Suggest routing for a text (stateless)",

@@ -495,3 +495,9 @@ class RoutingService:
         if routing is None:
             raise NotFound(f"No routing for report {report_id}.")
         return routing
+
+    async def incident_of(self, routing: Routing) -> Routing | None:
+        """The incident a linked report belongs to, as it is now (it may have been re-routed or escalated since)."""
+        if routing.state != LINKED or routing.incident_id is None:
+            return None
+        return await self.routings.get(routing.incident_id)
