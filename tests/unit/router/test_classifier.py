@@ -102,6 +102,7 @@ def test_urgent_trigger_beats_enquiry_marker(classifier: KeywordClassifier) -> N
     ("The fire station on Elm Rd is too noisy with sirens at night", "P3"),  # a place
     ("夜市的摊位占道经营，油烟很大", "P3"),  # cooking fumes
     ("The knife sharpener van comes every morning at 6 blaring music", "P3"),
+    ("How do I apply for the elderly care subsidy for my father?", "P4"),  # a benefit, no one in need now
 ])
 def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier: KeywordClassifier, text: str,
                                                                        priority: str) -> None:

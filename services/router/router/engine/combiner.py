@@ -242,9 +242,10 @@ class RoutingEngine:
 
         # -- priority -----------------------------------------------------------------------------------------
         model_priority: Priority = max(prediction.priority, key=lambda k: prediction.priority[k])  # type: ignore[assignment]
+        recall_first = False
         if (prediction.priority.get("P1", 0.0) >= settings.p1_threshold
                 and prediction.priority.get("P4", 0.0) < settings.p1_enquiry):
-            model_priority = "P1"
+            recall_first, model_priority = model_priority != "P1", "P1"
         rank = PRIORITIES.index
         if rules.priority in ("P1", "P2") and rank(rules.priority) <= rank(model_priority):
             priority: Priority = rules.priority
@@ -254,6 +255,8 @@ class RoutingEngine:
         else:
             priority = "P3" if model_priority == "P4" else model_priority
             priority_why = (f"priority {priority}: model {prediction.priority[priority]:.2f}"
+                            + (f", P1 from {settings.p1_threshold:g}: an urgent matter is not missed"
+                               if recall_first and priority == "P1" else "")
                             + (f" ({rules.priority_note})" if rules.priority != "P3" else ""))
 
         # -- review -------------------------------------------------------------------------------------------
