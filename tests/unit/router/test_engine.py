@@ -91,6 +91,8 @@ def test_p1_triggers_are_unmissable_in_every_script(engine: RoutingEngine, text:
      set()),
     ("MISSING CHILD 6 YRS - LAST SEEN AT THE SWINGS, RIVERSIDE PARK", "police", set()),
     ("我孩子不见了，刚才还在商场二楼的游乐区玩，一转眼就没了", "police", set()),
+    ("有人拿着刀在菜市场砍人", "police", {"ems"}),  # someone hacked at is hurt: the ambulance comes too
+    ("A man has been stabbed outside the chip shop", "police", {"ems"}),
     # a fire burning is fire's, whatever is on fire (the model read a mill as environment's, a flat as housing's)
     ("there's a blaze at the old mill on Canal St", "fire", set()),
     ("the flat upstairs is ablaze", "fire", set()),
