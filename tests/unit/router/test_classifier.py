@@ -123,6 +123,9 @@ def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier
     ("是不是着火了？好大的烟", "P1"),
     ("he's not breathing", "P1"),
     ("他没气了，快来", "P1"),
+    ("家里没人着火了快来", "P1"),  # nobody home, and it is on fire
+    ("家里没人煤气泄漏", "P1"),
+    ("船沉没有人落水了", "P1"),  # the boat sank, someone fell in
 ])
 def test_a_trigger_denied_just_before_it_does_not_count(classifier: KeywordClassifier, text: str,
                                                         priority: str) -> None:

@@ -131,11 +131,20 @@ def test_a_crash_with_no_one_hurt_is_police_alone_and_not_p1(engine: RoutingEngi
     "Water main burst on Xingfu Road, road flooding, and a man is smashing car windows next to it",
     "The shop down the road is selling weed openly to teenagers",
     "我老婆被人打了，现在脸肿得很厉害，人已经跑了",
+    "Burst water main on Xingfu Road, road flooded, our car is stuck and some guys are robbing us",
 ])
 def test_a_crime_being_committed_beside_another_matter_reaches_police(engine: RoutingEngine, text: str) -> None:
     """No police matter diverted: the joint rule names police, which stays even where the model keeps its lead."""
     decision = classify(engine, text)
     assert decision.police and "police" in decision.departments, decision.explanation
+
+
+def test_a_joint_rule_set_aside_takes_its_priority_with_it(engine: RoutingEngine) -> None:
+    """"Alight" matches the fire rule (P1), but a street lamp that is alight is lit: the model rules fire out, and
+    the rule's P1 goes with it (before, the lead was power and the priority still P1)."""
+    decision = classify(engine, "The street lamp outside no. 12 is alight all day long")
+    assert (decision.lead, decision.priority) == ("power", "P3"), decision.explanation
+    assert "set aside" in decision.explanation
 
 
 @pytest.mark.parametrize(("text", "p1"), [

@@ -247,17 +247,24 @@ class RoutingEngine:
                 and prediction.priority.get("P4", 0.0) < settings.p1_enquiry):
             recall_first, model_priority = model_priority != "P1", "P1"
         rank = PRIORITIES.index
-        if rules.priority in ("P1", "P2") and rank(rules.priority) <= rank(model_priority):
-            priority: Priority = rules.priority
-            priority_why = rules.priority_note
-        elif model_priority == "P4" and rules.priority not in ("P1", "P2"):
+        # a joint rule set aside takes its priority with it; the triggers' own stay unmissable
+        rules_priority, rules_note = rules.priority, rules.priority_note
+        if set_aside:
+            rules_priority, rules_note = rules.trigger_priority, rules.trigger_priority_note
+            for rule in rules.joint:
+                if rule not in set_aside and rule.priority is not None and rank(rule.priority) < rank(rules_priority):
+                    rules_priority, rules_note = rule.priority, f"priority {rule.priority}: joint rule '{rule.name}'"
+        if rules_priority in ("P1", "P2") and rank(rules_priority) <= rank(model_priority):
+            priority: Priority = rules_priority
+            priority_why = rules_note
+        elif model_priority == "P4" and rules_priority not in ("P1", "P2"):
             priority, priority_why = "P4", f"priority P4: model {prediction.priority['P4']:.2f}"
         else:
             priority = "P3" if model_priority == "P4" else model_priority
             priority_why = (f"priority {priority}: model {prediction.priority[priority]:.2f}"
                             + (f", P1 from {settings.p1_threshold:g}: an urgent matter is not missed"
                                if recall_first and priority == "P1" else "")
-                            + (f" ({rules.priority_note})" if rules.priority != "P3" else ""))
+                            + (f" ({rules_note})" if rules_priority != "P3" else ""))
 
         # -- review -------------------------------------------------------------------------------------------
         confidence = round(min(confidence, 0.99), 3)

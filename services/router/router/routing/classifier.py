@@ -225,13 +225,14 @@ def _ignored(hit: _Hit, ignores: list[_Hit]) -> bool:
 
 # A trigger denied right before it is not the matter: "nothing is on fire", "there's no gas leak", "nobody is
 # unconscious", "不是火灾", "没有煤气泄漏", "未发现明火". Only the words just before the trigger, in the same clause,
-# count (a comma or a full stop ends a denial), and not a question's "是不是"/"有没有" ("是不是着火了?" is no denial).
+# count (a comma or a full stop ends a denial), and not a question's "是不是"/"有没有" ("是不是着火了?" is no denial),
+# nor 沉没/淹没 ("sank", "flooded") or 没人 ("nobody home": "家里没人着火了" is a fire).
 _DENIED_EN = re.compile(
     r"(?:^|[\s(\"])(?:no|not|nothing|nobody|no one|no-one|none|never|without|isn't|wasn't|aren't|weren't|isnt|wasnt"
     r"|hasn't|haven't|didn't|doesn't|don't)"
     r"(?:\s+(?:is|was|are|were|been|be|a|an|any|the|sign of|signs of|smell of|evidence of|longer|real|actual))*\s+$")
-_DENIED_ZH = re.compile(r"(?<![是有])(?:没有|沒有|没|沒|冇|不是|唔係|并非|並非|并没有|並沒有|无|無|未|并未|並未)"
-                        r"(?:人|发生|發生|出现|出現|发现|發現|闻到|聞到|看到|起)?$")
+_DENIED_ZH = re.compile(r"(?<![是有沉淹埋出])(?:没有|沒有|没|沒|冇|不是|唔係|并非|並非|并没有|並沒有|无|無|未|并未|並未)"
+                        r"(?:发生|發生|出现|出現|发现|發現|闻到|聞到|看到|起)?$")
 
 
 def _denied(hit: _Hit, text: str) -> bool:
@@ -282,6 +283,10 @@ class RuleAnalysis:
     parts: tuple[str, ...]  # the explanation's parts, department evidence first, the priority note last
     refused: dict[str, list[str]]
     matched: tuple[str, ...] = ()  # departments whose terms matched, before presence and refusals
+    # the priority from triggers and combined rules alone, without the joint rules' (for a combiner that sets a
+    # joint rule aside: its priority goes with it)
+    trigger_priority: Priority = "P3"
+    trigger_priority_note: str = ""
 
 @dataclass
 class _Candidate:
@@ -389,6 +394,8 @@ class KeywordClassifier:
         departments = (lead, *assisting)
 
         priority, priority_note = self._priority(triggers, group_terms, joint)
+        trigger_priority, trigger_note = self._priority(triggers, group_terms, []) if joint else (priority,
+                                                                                                   priority_note)
         confidence = self._confidence(candidates, departments, lead, by_joint_rule)
         nothing_placed = lead not in candidates and lead not in by_rule
 
@@ -428,7 +435,8 @@ class KeywordClassifier:
             terms={code: tuple(c.terms) for code, c in candidates.items()}, joint=tuple(joint),
             joint_lead=lead if by_joint_rule else None, joint_departments=rule_order,
             priority=priority, priority_note=priority_note, parts=tuple(parts), refused=refused,
-            matched=tuple(dict.fromkeys(str(h.label[1]) for h in department_hits)))
+            matched=tuple(dict.fromkeys(str(h.label[1]) for h in department_hits)),
+            trigger_priority=trigger_priority, trigger_priority_note=trigger_note)
 
     def _priority(self, triggers: list[_Hit], group_terms: dict[tuple[str, int, int], list[str]],
                   joint: list[JointRule]) -> tuple[Priority, str]:
