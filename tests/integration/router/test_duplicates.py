@@ -207,27 +207,3 @@ async def test_an_incident_closed_earlier_in_the_same_batch_takes_no_linked_call
     assert router.runtime.consumer is not None
     await router.runtime.consumer.handle_batch(records)
     assert (await router.routed("r-c2"))[0]["linked"] is False and await router.dispatched("r-c2") == ["water"]
-
-
-async def test_another_caller_is_linked_to_an_incident_re_routed_away_from_the_department_it_names(
-        router: Router) -> None:
-    """Sanitation handed the overflowing bins back and the incident went to another department: a third caller who
-    reports the bins (read as sanitation's again) is linked to that incident, not a new ticket to sanitation."""
-    bins = "Garden Estate gate: the communal bins are overflowing onto the pavement, not emptied for a week"
-    await router.deliver(received("r-b1", bins, location=HERE))
-    assert (await router.routed("r-b1"))[0]["lead"] == "sanitation"
-    await router.deliver(ticket_event("r-b1", "sanitation", "transferred", "transfer", 1,
-                                      reason="estate bins: the estate's management"))
-    rerouted = (await router.routed("r-b1"))[-1]
-    assert rerouted["excluded"] == ["sanitation"]
-    if rerouted["needs_review"]:  # an operator decides: the estate's housing management
-        r = await router.client.post("/v1/triage/r-b1/route", headers=router.auth("centre_operator"), json={
-            "lead": "housing", "assisting": [], "priority": "P3", "reason": "estate bins: the estate's management"})
-        assert r.status_code == 200, r.text
-
-    await router.clear_outbox()
-    await router.deliver(received("r-b2", "Garden Estate gate bins overflowing onto the pavement again, a week "
-                                          "without emptying", location=NEXT_DOOR))
-    routed = (await router.routed("r-b2"))[0]
-    assert routed["linked"] is True and routed["incident_id"] == "r-b1", routed
-    assert "sanitation" not in await router.dispatched("r-b2") + await router.dispatched("r-b1")

@@ -16,21 +16,19 @@ from shared.problems import InvalidInput
 
 
 @functools.cache
-def _candidates(kind: str, limit: int, *, refused: bool = False):  # type: ignore[no-untyped-def]
+def _candidates(kind: str, limit: int):  # type: ignore[no-untyped-def]
     """The duplicate-candidate query for one kind of place, built once (values bound at execution): the router runs
-    up to three for every report, and building them each time cost more than running them. ``refused``: any lead
-    (the caller filters on the departments that refused each one), for incidents re-routed after a transfer."""
-    common = ((*(() if refused else (Routing.lead == bindparam("lead"),)), Routing.received_at >= bindparam("since"),
-               Routing.received_at <= bindparam("until"), Routing.state == bindparam("routed"),
-               Routing.incident_open.is_(True)))
+    up to three for every report, and building them each time cost more than running them."""
+    common = (Routing.lead == bindparam("lead"), Routing.received_at >= bindparam("since"),
+              Routing.received_at <= bindparam("until"), Routing.state == bindparam("routed"),
+              Routing.incident_open.is_(True))
     if kind == "cell":
         where = (Routing.cell.in_(bindparam("cells", expanding=True)), *common,
                  Routing.lat.between(bindparam("lat_lo"), bindparam("lat_hi")),
                  Routing.lon.between(bindparam("lon_lo"), bindparam("lon_hi")))
     else:
         where = (getattr(Routing, kind) == bindparam(kind), *common)
-    columns = (Routing.report_id, Routing.text, Routing.location, Routing.received_at)
-    return (select(*columns, *((Routing.excluded,) if refused else ())).where(*where)
+    return (select(Routing.report_id, Routing.text, Routing.location, Routing.received_at).where(*where)
             .order_by(Routing.received_at.desc()).limit(limit))
 
 
@@ -99,36 +97,29 @@ class RoutingRepository:
             select(Routing).where(Routing.report_id == report_id).options(selectinload(Routing.attempts)))
 
     async def open_incidents(self, *, lead: str, since: datetime, until: datetime, place: Place, within_m: float,
-                             limit: int, refused: bool = False) -> list[Candidate]:
+                             limit: int) -> list[Candidate]:
         """Routed (not linked, not in triage) reports with this lead, received in [since, until], near ``place``
         (coordinates within a box of ``within_m``, the same grid cell or the same normalised address), whose
         incident is still open: the candidates a new report may repeat. Most recent first, at most ``limit``; only
         the columns the comparison needs. One index seek per kind of place ((cell | grid_id | address_key, lead,
         received_at)), so the cost does not grow with the reports the window holds. Routings added earlier in this
-        transaction (the same consumer batch, not flushed yet: sessions do not autoflush) count too. ``refused``:
-        instead, those whose lead was ``lead`` until ``lead`` handed them back (a transfer): another caller reporting
-        the matter to the department that refused it is still reporting that incident."""
-        params = {"since": since, "until": until, "routed": ROUTED, **({} if refused else {"lead": lead})}
+        transaction (the same consumer batch, not flushed yet: sessions do not autoflush) count too."""
+        params = {"lead": lead, "since": since, "until": until, "routed": ROUTED}
         queries = []
         box, cells = place.box(within_m), place.cells(within_m)
-        size = limit * 4 if refused else limit  # filtered afterwards
         if box is not None and cells:
-            queries.append((_candidates("cell", size, refused=refused),
-                            {**params, "cells": cells, "lat_lo": box[0], "lat_hi": box[1], "lon_lo": box[2],
-                             "lon_hi": box[3]}))
+            queries.append((_candidates("cell", limit), {**params, "cells": cells, "lat_lo": box[0], "lat_hi": box[1],
+                                                           "lon_lo": box[2], "lon_hi": box[3]}))
         if place.grid_id is not None:
-            queries.append((_candidates("grid_id", size, refused=refused), {**params, "grid_id": place.grid_id}))
+            queries.append((_candidates("grid_id", limit), {**params, "grid_id": place.grid_id}))
         if place.address_key is not None:
-            queries.append((_candidates("address_key", size, refused=refused),
-                            {**params, "address_key": place.address_key}))
+            queries.append((_candidates("address_key", limit), {**params, "address_key": place.address_key}))
         found: dict[str, Candidate] = {}
         for query, values in queries:
             for row in (await self.session.execute(query, values)).all():
-                if not refused or lead in (row[4] or []):
-                    found[row[0]] = Candidate(*row[:4])
+                found[row[0]] = Candidate(*row)
         for r in self.session.new:
-            if (isinstance(r, Routing) and (lead in r.excluded if refused else r.lead == lead)
-                    and since <= r.received_at <= until and r.state == ROUTED
+            if (isinstance(r, Routing) and r.lead == lead and since <= r.received_at <= until and r.state == ROUTED
                     and r.incident_open and (
                         (r.cell is not None and r.cell in cells) or (r.grid_id and r.grid_id == place.grid_id)
                         or (r.address_key and r.address_key == place.address_key))):

@@ -141,21 +141,14 @@ class RoutingService:
     async def _find_incident(self, *, report_id: str | None, text: str, location: dict[str, Any], lead: str,
                              received_at: datetime, place: Place, lock: bool = True
                              ) -> tuple[Routing, float, str] | None:
-        """The open incident a report most likely repeats: same lead (or one its lead refused, and that was re-routed
-        since), received within the window before it, at the same place, with similar text (the most similar wins;
-        ties: the earliest). Locked unless ``lock`` is off."""
+        """The open incident a report most likely repeats: same lead, received within the window before it, at the
+        same place, with similar text (the most similar wins; ties: the earliest). Locked unless ``lock`` is off."""
         policy = self.duplicates
         assert policy is not None
-        best = None
-        # the incidents this lead leads; failing that, those it refused (re-routed after a transfer: another caller
-        # telling the refusing department's matter is telling that incident, which must not come back to it)
-        for refused in (False, True):
-            candidates = await self.routings.open_incidents(
-                lead=lead, since=received_at - timedelta(seconds=policy.window_s), until=received_at, place=place,
-                within_m=policy.max_distance_m, limit=policy.max_candidates, refused=refused)
-            best = policy.best(text, location, (c for c in candidates if c.report_id != report_id))
-            if best is not None:
-                break
+        candidates = await self.routings.open_incidents(
+            lead=lead, since=received_at - timedelta(seconds=policy.window_s), until=received_at, place=place,
+            within_m=policy.max_distance_m, limit=policy.max_candidates)
+        best = policy.best(text, location, (c for c in candidates if c.report_id != report_id))
         if best is None:
             return None
         candidate, score, why = best
@@ -165,8 +158,7 @@ class RoutingService:
         if lock:
             await self.routings.lock(incident)
             # an event earlier in the same batch may have closed it, sent it to triage or given it another lead
-            if incident.state != ROUTED or not incident.incident_open or (
-                    incident.lead != lead and lead not in incident.excluded):
+            if incident.state != ROUTED or not incident.incident_open or incident.lead != lead:
                 return None
         return incident, score, why
 
