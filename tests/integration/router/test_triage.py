@@ -43,7 +43,7 @@ class ScriptedClassifier:
                                    dispatch_while_review=("sanitation", "police"))
         if text == GAS_STAIRWELL:  # gas leads, fire assists; without gas the classifier is unsure (housing?)
             if "gas" in exclude:
-                return RoutingDecision(police=False, lead="housing", assisting=(), priority="P1", confidence=0.3,
+                return RoutingDecision(police=False, lead="housing", assisting=(), priority="P3", confidence=0.3,
                                        explanation="scripted: unsure", needs_review=True, classifier=self.name)
             return RoutingDecision(police=False, lead="gas", assisting=("fire",), priority="P1", confidence=0.9,
                                    explanation="scripted: joint", needs_review=False, classifier=self.name)
@@ -247,9 +247,18 @@ async def test_when_the_lead_refuses_and_the_report_waits_in_triage_a_department
     assert routed["needs_review"] and routed["lead"] == "fire" and routed["excluded"] == ["gas"]
     assert "fire leads until an operator decides (suggested: housing)" in routed["explanation"]
     updates = [d for _, ty, d in await router.outbox("r-g") if ty == "ticket.dispatched.v1"]
-    assert [(d["department"], d["role"], d["lead_department"]) for d in updates] == [("fire", "lead", "fire")]
+    # an unsure re-reading (P3) does not slow the P1's clocks while an operator looks
+    assert [(d["department"], d["role"], d["lead_department"], d["priority"]) for d in updates] == [
+        ("fire", "lead", "fire", "P1")]
+    assert routed["priority"] == "P1"
     item = next(i for i in (await triage(router))["items"] if i["report_id"] == "r-g")
     assert item["suggestion"]["lead"] == "fire" and "housing" in item["suggestion"]["departments"]
+    # a cancelled ticket does not lead, and the department leading meanwhile stays lead when another refuses
+    async with router.runtime.sessions() as s:
+        routing = await s.get(Routing, "r-g")
+        assert routing is not None and routing.acting_lead() == "fire"
+        routing.ticket_states = {**(routing.ticket_states or {}), "fire": "cancelled"}
+        assert routing.acting_lead() is None
     r = await route(router, "r-g", {"lead": "housing", "assisting": [], "priority": "P1", "reason": "old pipes"})
     assert r.status_code == 200, r.text
     dispatches = [d for _, ty, d in await router.outbox("r-g") if ty == "ticket.dispatched.v1"][1:]

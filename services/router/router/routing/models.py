@@ -164,6 +164,27 @@ class Routing(Base):
             self.next_redispatch_at = None
         return True
 
+    def acting_lead(self) -> str | None:
+        """While the report waits in triage after a transfer: the department that leads meanwhile, if one holds a
+        live ticket (dispatched, not refused, not cancelled): the current lead while it still does, else the first
+        such department still on the report, preferring one whose ticket is not done yet. None: no one holds it."""
+        states = self.ticket_states or {}
+        live = [d for d in dict.fromkeys([self.lead, *self.departments]) if d in self.dispatched
+                and d not in self.excluded and states.get(d) not in GONE_TICKET_STATES]
+        if self.lead in live:
+            return self.lead
+        return next((d for d in live if states.get(d) not in DONE_TICKET_STATES), live[0] if live else None)
+
+    def plan_triage_after_transfer(self, suggested: list[str], dispatch: list[str], fallback: str) -> Plan:
+        """The report waits in triage after a transfer (``excluded`` already has the refusing department): a
+        department holding a live ticket leads meanwhile (:meth:`acting_lead`), else the classifier's suggestion;
+        the departments still on it stay (``fallback`` leads when there are none); ``dispatch`` is what must not
+        wait (police for a possible police matter)."""
+        still_on_it = [d for d in self.departments if d not in self.excluded]
+        lead = self.acting_lead() or (suggested[0] if suggested else (still_on_it[0] if still_on_it else fallback))
+        departments = list(dict.fromkeys([lead, *suggested, *still_on_it]))
+        return Plan(self.attempt + 1, lead, departments, dispatch)
+
     def plan_reroute(self, refused_by: str, proposed_lead: str, proposed: list[str]) -> Plan:
         """After ``refused_by`` handed its ticket back: keep the departments still on it, add the classifier's
         proposal (which already excludes every refusing department), lead = the proposal's lead."""

@@ -70,7 +70,9 @@ async def classify(body: ClassifyIn, principal: CallCentre, routings: Routings) 
 @router.get("/v1/triage", response_model=TriagePage, summary="The triage queue, longest waiting first",
             description="Reports the classifier was not sure enough about (or that every candidate department "
                         "refused), waiting for a centre operator: the report, the classifier's suggestion and what was "
-                        "already dispatched (police, when it may be a police matter). Cursor pagination. Centre "
+                        "already dispatched (police, when it may be a police matter). After the lead handed a report "
+                        "back, the suggestion's lead is the department with a ticket that leads meanwhile, and its "
+                        "explanation names the classifier's own proposal. Cursor pagination. Centre "
                         "operators and admins.", responses=problem_responses(401, 403, 422))
 async def triage_queue(principal: Operator, routings: Routings,
                        limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,

@@ -132,7 +132,8 @@ class TriageItem(BaseModel):
     waiting_since: datetime = Field(description="When it entered the triage queue")
     attempt: int = Field(description="The routing attempt that sent it to triage (2+ after a transfer)")
     police: bool = Field(description="Whether the suggestion includes police")
-    suggestion: Suggestion = Field(description="What the classifier would do (not done)")
+    suggestion: Suggestion = Field(description="What the classifier would do (not done); after the lead refused, its "
+                                               "lead is the department with a ticket that leads meanwhile")
     dispatched: list[str] = Field(description="Departments that already have a ticket (police while it waits, "
                                               "departments still on it after a transfer)")
     excluded: list[str] = Field(description="Departments that refused the report")

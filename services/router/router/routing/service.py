@@ -408,28 +408,29 @@ class RoutingService:
     def _reroute_to_triage(self, routing: Routing, decision: RoutingDecision, refused_by: str, trigger_text: str,
                            at: datetime) -> None:
         excluded = set(routing.excluded)
-        still_on_it = [d for d in routing.departments if d not in excluded]
         suggested = [d for d in decision.departments if d not in excluded]
-        # the lead refused and another department has a ticket: that one leads while an operator decides (its
-        # ticket learns it, like the other tickets: one lead per report, never a lead that handed the report back)
-        holding = [d for d in still_on_it if d in routing.dispatched] if routing.lead in excluded else []
-        lead = holding[0] if holding else (
-            suggested[0] if suggested else (still_on_it[0] if still_on_it else decision.lead))
-        departments = list(dict.fromkeys([lead, *suggested, *still_on_it]))
         dispatch = [d for d in dict.fromkeys(decision.dispatch_while_review)
                     if d not in routing.dispatched and d not in excluded]
-        plan = Plan(routing.attempt + 1, lead, departments, dispatch)
-        routing.attempt, routing.lead, routing.departments = plan.attempt, lead, departments
+        previous_lead, previous_priority = routing.lead, routing.priority
+        plan = routing.plan_triage_after_transfer(suggested, dispatch, fallback=decision.lead)
+        lead = plan.lead
+        # a department with a ticket leads meanwhile (the lead refused): the tickets on the report are told (one lead
+        # per report, never a lead that handed it back), at the more urgent of the priorities (an unsure re-reading
+        # must not slow a P1's clocks while an operator looks)
+        acting = lead in routing.dispatched
+        priority = min(decision.priority, previous_priority, key=PRIORITIES.index) if acting else decision.priority
+        update = acting and (lead != previous_lead or priority != previous_priority)
+        routing.attempt, routing.lead, routing.departments = plan.attempt, lead, plan.departments
         routing.dispatched = [*routing.dispatched, *dispatch]
-        routing.police = "police" in departments
-        routing.priority, routing.confidence = decision.priority, decision.confidence
+        routing.police = "police" in plan.departments
+        routing.priority, routing.confidence = priority, decision.confidence
         routing.explanation = (("no department left to take it; " if not suggested else "")
                                + (f"{lead} leads until an operator decides (suggested: {suggested[0]}); "
-                                  if holding and suggested and suggested[0] != lead else "")
+                                  if acting and suggested and suggested[0] != lead else "")
                                + decision.explanation)
         routing.classifier, routing.decided_at = decision.classifier, at
         routing.await_triage(at)
-        self._record(routing, plan, trigger="transfer", at=at, trigger_text=trigger_text, update=bool(holding))
+        self._record(routing, plan, trigger="transfer", at=at, trigger_text=trigger_text, update=update)
         log.warning("report sent to triage after a transfer",
                     extra={"refused_by": refused_by, "excluded": routing.excluded, "dispatched": dispatch})
 
