@@ -54,9 +54,10 @@ EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
 def _in_range(value: datetime) -> datetime:
     """Years 1900 to 2999 (in UTC where the time has a zone): what a report or a query can mean. Outside them a
     time would also overflow where it is converted to UTC or to the city's time ("9999-12-31T23:59:59-12:00")."""
-    year = value.year
-    if value.tzinfo is not None and EARLIEST_YEAR <= year <= LATEST_YEAR:
-        year = value.astimezone(timezone.utc).year
+    try:
+        year = value.astimezone(timezone.utc).year if value.tzinfo is not None else value.year
+    except OverflowError:  # no such moment in UTC ("0001-01-01T00:00:00+14:00")
+        year = 0
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise ValueError(f"expected a date-time in the years {EARLIEST_YEAR} to {LATEST_YEAR}")
     return value

@@ -108,6 +108,19 @@ def test_a_date_time_refusal_names_what_was_sent(value: object, said: str) -> No
     assert str(error(Moment, at=value)["msg"]).endswith(said)
 
 
+@pytest.mark.parametrize(("value", "ok"), [
+    ("1900-01-01T00:00:00Z", True), ("2999-12-31T23:59:59Z", True),
+    # inside the years as written, outside them in UTC
+    ("1900-01-01T00:30:00+01:00", False), ("2999-12-31T23:30:00-01:00", False),
+    ("1899-12-31T23:30:00-01:00", True),  # 1900 in UTC
+])
+def test_a_date_time_counts_its_years_in_utc(value: str, ok: bool) -> None:
+    if ok:
+        assert Moment(at=value).at is not None
+    else:
+        assert str(error(Moment, at=value)["msg"]).endswith("in the years 1900 to 2999")
+
+
 def test_a_line_loses_control_characters_and_its_line_breaks_become_spaces() -> None:
     assert Ticket(reason="wa\u0000ter\u0007").reason == "water"
     assert Ticket(reason="\u001b[1mNorth\u001b[0m crew").reason == "North crew"

@@ -196,7 +196,8 @@ async def list_follow_ups(ticket_id: TicketId, principal: Reader, service: Servi
                          "`ticket.assistance_requested.v1` on `tickets.events`; the router adds the department to "
                          "the report's routing and dispatches its ticket on `dept.<code>` like any dispatch, which "
                          "then appears in `joint`. Presence applies: a seasonal department out of season, or a "
-                         "temporary one switched off, is asked through its fallback. A department already handling "
+                         "temporary one switched off, is asked through its fallback (when that fallback is on the "
+                         "report already, nothing more happens). A department already handling "
                          "the report, or one that refused it (transferred it), is 409; one not in the registry 422. "
                          "Department staff and supervisors of the lead department.",
              responses=_ACTION)

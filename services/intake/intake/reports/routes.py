@@ -16,8 +16,18 @@ from shared.identity.http import require_roles
 from shared.problems import problem_responses
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
-# an idempotency key: printable ASCII without leading or trailing spaces ("" or "  " would be every client's key)
-IDEMPOTENCY_KEY = r"^[!-~](?:[ -~]*[!-~])?$"
+
+
+def _idempotency_key(max_length: int) -> Any:
+    """An idempotency key: printable ASCII without leading or trailing spaces ("" or "  " would be every client's
+    key)."""
+    return Annotated[str | None, Header(
+        min_length=1, max_length=max_length, pattern=r"^[!-~](?:[ -~]*[!-~])?$", alias="Idempotency-Key",
+        description=f"Client-chosen retry key: printable ASCII, not blank, at most {max_length} characters")]
+
+
+IdempotencyKey = _idempotency_key(255)
+FeedbackIdempotencyKey = _idempotency_key(200)  # stored with a "feedback:" prefix in the same 255-character column
 CallCentre = Annotated[Principal, Depends(require_roles("call_centre", "centre_operator", "admin"))]
 
 
@@ -37,9 +47,7 @@ Service = Annotated[ReportService, Depends(report_service)]
     responses={201: {"headers": {"Location": {"description": "URL of the new report", "schema": {"type": "string"}}}},
                **problem_responses(400, 401, 403, 409, 413, 422)})
 async def file_report(body: ReportIn, request: Request, principal: CallCentre, service: Service,
-                      idempotency_key: Annotated[str | None, Header(
-                          min_length=1, max_length=255, pattern=IDEMPOTENCY_KEY, alias="Idempotency-Key",
-                          description="Client-chosen retry key: printable ASCII, not blank")] = None,
+                      idempotency_key: IdempotencyKey = None,
                       ) -> Any:
     response, created = await service.file(principal, body, idempotency_key)
     headers = {"Location": f"{router.prefix}/{response['id']}"}
@@ -60,9 +68,7 @@ async def file_report(body: ReportIn, request: Request, principal: CallCentre, s
     responses={201: {"headers": {"Location": {"description": "The report", "schema": {"type": "string"}}}},
                **problem_responses(400, 401, 403, 404, 409, 422)})
 async def give_feedback(report_id: str, body: FeedbackIn, principal: CallCentre, service: Service,
-                        idempotency_key: Annotated[str | None, Header(
-                            min_length=1, max_length=200, pattern=IDEMPOTENCY_KEY, alias="Idempotency-Key",
-                            description="Client-chosen retry key: printable ASCII, not blank")] = None,
+                        idempotency_key: FeedbackIdempotencyKey = None,
                         ) -> Any:
     response, created = await service.give_feedback(principal, report_id, body, idempotency_key)
     headers = {"Location": f"{router.prefix}/{report_id}"}

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -129,6 +130,15 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().translate(_table())
 
 
+def _words(text: str) -> Iterator[tuple[str, str, str | None]]:
+    """The words of a normalised text as the features read them: (the word without "'s" and with its digits as 0,
+    the word as written, its stem); the stem is None for a word that is only digits (it breaks word pairs)."""
+    for match in _WORD.finditer(text):
+        written = match.group()
+        word = _DIGITS.sub("0", written[:-2] if written.endswith("'s") else written)
+        yield word, written, (stem(word) if word and word != "0" else None)
+
+
 def features(text: str) -> list[str]:
     """The distinct feature strings of a *normalised* text, in first-seen order."""
     out: dict[str, None] = {}
@@ -142,15 +152,10 @@ def features(text: str) -> list[str]:
                 if i + 2 < n:
                     out["c" + run[i:i + 3]] = None
     previous = None
-    for match in _WORD.finditer(text):
-        word = match.group()
-        if word.endswith("'s"):
-            word = word[:-2]
-        word = _DIGITS.sub("0", word)
-        if not word or word == "0":
+    for word, _, stemmed in _words(text):
+        if stemmed is None:
             previous = None
             continue
-        stemmed = stem(word)
         if word not in _STOP:
             out["w" + stemmed] = None
             if len(word) >= 3 and word != "policecontact":
@@ -170,13 +175,10 @@ def surface_forms(text: str) -> dict[str, str]:
     Evidence reads better in the caller's words than in the stemmer's."""
     out: dict[str, str] = {}
     previous: tuple[str, str] | None = None
-    for match in _WORD.finditer(_POLICE_CONTACT.sub(" policecontact ", text)):
-        word = match.group()
-        key = _DIGITS.sub("0", word[:-2] if word.endswith("'s") else word)
-        if not key or key == "0":
+    for _, word, stemmed in _words(_POLICE_CONTACT.sub(" policecontact ", text)):
+        if stemmed is None:
             previous = None
             continue
-        stemmed = stem(key)
         out.setdefault("w" + stemmed, word)
         if previous is not None:
             out.setdefault("b" + previous[0] + " " + stemmed, previous[1] + " " + word)
