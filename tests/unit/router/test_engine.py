@@ -281,10 +281,15 @@ def test_a_sure_routing_that_may_also_be_a_police_matter_dispatches_its_departme
     decision = wary.classify("楼道里燃气味很大，邻居家好像漏气了", at=WINTER)
     assert decision.needs_review and not decision.police and decision.lead == "gas"
     assert decision.dispatch_while_review == ("gas", "fire", "police"), decision.explanation
-    # not sure of the department either: only police goes ahead
+    # not sure of the department either: only police goes ahead, unless it is a P1, whose suggested departments
+    # do not wait for an operator either
     unsure = RoutingEngine(load_registry(), settings=EngineSettings(review_threshold=1.0, police_threshold=1.0,
                                                                     police_possible=0.0))
-    assert unsure.classify("楼道里燃气味很大，邻居家好像漏气了", at=WINTER).dispatch_while_review == ("police",)
+    routine = unsure.classify("垃圾桶三天没人清理了，臭气熏天", at=WINTER)
+    assert routine.priority != "P1" and routine.dispatch_while_review == ("police",), routine.explanation
+    urgent = unsure.classify("楼道里燃气味很大，邻居家好像漏气了", at=WINTER)
+    assert urgent.priority == "P1" and urgent.dispatch_while_review == ("gas", "fire", "police")
+    assert "dispatched meanwhile (P1)" in urgent.explanation
 
 
 def test_weak_police_evidence_beside_a_sure_lead_goes_to_triage_with_police_informed() -> None:

@@ -272,14 +272,19 @@ class RoutingEngine:
         needs_review = not sure or possible
         dispatch: tuple[str, ...] = ()
         if needs_review:
-            # what cannot wait for an operator: the departments it is sure of (only the police question is open),
-            # and police when it may be a police matter
-            waiting = [lead, *assisting] if sure else []
+            # what cannot wait for an operator: the departments it is sure of (only the police question is open), the
+            # departments it suggests for a P1 (a flood with people inside must not wait for an operator to reach
+            # fire; a department it does not concern hands its ticket back), and police when it may be a police
+            # matter
+            urgent = priority == "P1" and not sure
+            waiting = [d for d in (lead, *assisting) if d not in exclude] if sure or urgent else []
             if (police or possible) and police_allowed:
                 waiting.append(POLICE_DEPARTMENT)
             dispatch = tuple(dict.fromkeys(waiting))
-            if sure:
-                reasons.append(f"{', '.join(d for d in dispatch if d != POLICE_DEPARTMENT)} dispatched meanwhile")
+            if sure or urgent:
+                meanwhile = ", ".join(d for d in dispatch if d != POLICE_DEPARTMENT)
+                if meanwhile:
+                    reasons.append(f"{meanwhile} dispatched meanwhile" + (" (P1)" if urgent else ""))
 
         # -- explanation --------------------------------------------------------------------------------------
         top = sorted(prediction.lead.items(), key=lambda item: -item[1])[:3]
