@@ -196,6 +196,12 @@ async def test_a_linked_caller_who_adds_urgency_or_a_department_escalates_the_in
     assert (linked["state"], linked["incident_id"], linked["lead"], linked["departments"], linked["priority"],
             linked["police"], linked["callers"]) == ("linked", "r-w1", "water", ["water", "police"], "P2", True, 3)
 
+    # police hands its ticket back: the incident is re-read from the first caller's text (P3 alone), but the
+    # urgency another caller added stays
+    await router.deliver(ticket_event("r-w1", "police", "transferred", "transfer", 5, reason="gone when we came"))
+    rerouted = (await router.routed("r-w1"))[-1]
+    assert rerouted["trigger"] == "transfer" and rerouted["excluded"] == ["police"] and rerouted["priority"] == "P2"
+
 
 async def test_an_incident_closed_earlier_in_the_same_batch_takes_no_linked_caller(router: Router) -> None:
     """The candidate query runs before the batch's earlier events are flushed: the incident is checked again once

@@ -397,7 +397,10 @@ class RoutingService:
         routing.lead, routing.departments = plan.lead, plan.departments
         routing.dispatched = [*routing.dispatched, *plan.dispatch]
         routing.police = "police" in plan.departments
-        routing.priority, routing.confidence = decision.priority, decision.confidence
+        # the re-reading is of the first caller's text: what other callers added (an escalation) is not lost
+        priority = (min(decision.priority, routing.priority, key=PRIORITIES.index) if routing.callers > 1
+                    else decision.priority)
+        routing.priority, routing.confidence = priority, decision.confidence
         routing.needs_review, routing.explanation = decision.needs_review, decision.explanation
         routing.classifier, routing.decided_at = decision.classifier, now
         routing.state, routing.triage_since = ROUTED, None  # a report waiting in triage is decided now
