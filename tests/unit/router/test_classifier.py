@@ -126,6 +126,10 @@ def test_an_alarm_or_a_trigger_word_in_another_sense_is_no_p1_trigger(classifier
     ("家里没人着火了快来", "P1"),  # nobody home, and it is on fire
     ("家里没人煤气泄漏", "P1"),
     ("船沉没有人落水了", "P1"),  # the boat sank, someone fell in
+    ("没有人打架，只是两家人在楼道里吵架，声音很大", "P3"),  # 没有人 denies; 没人 does not
+    # a hypothetical in Chinese is no trigger; a comma ends it
+    ("假如家里燃气泄漏应该怎么办", "P3"),
+    ("如果再不来人，火灾就蔓延到二楼了", "P1"),
 ])
 def test_a_trigger_denied_just_before_it_does_not_count(classifier: KeywordClassifier, text: str,
                                                         priority: str) -> None:

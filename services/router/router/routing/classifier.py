@@ -226,13 +226,16 @@ def _ignored(hit: _Hit, ignores: list[_Hit]) -> bool:
 # A trigger denied right before it is not the matter: "nothing is on fire", "there's no gas leak", "nobody is
 # unconscious", "不是火灾", "没有煤气泄漏", "未发现明火". Only the words just before the trigger, in the same clause,
 # count (a comma or a full stop ends a denial), and not a question's "是不是"/"有没有" ("是不是着火了?" is no denial),
-# nor 沉没/淹没 ("sank", "flooded") or 没人 ("nobody home": "家里没人着火了" is a fire).
+# nor 沉没/淹没 ("sank", "flooded") or 没人 ("nobody home": "家里没人着火了" is a fire), while 没有人 is ("没有人受伤"). In
+# Chinese a hypothetical counts too: "假如家里燃气泄漏…" (if, in case: 假如, 如果, 万一, 要是, a few words before).
 _DENIED_EN = re.compile(
     r"(?:^|[\s(\"])(?:no|not|nothing|nobody|no one|no-one|none|never|without|isn't|wasn't|aren't|weren't|isnt|wasnt"
     r"|hasn't|haven't|didn't|doesn't|don't)"
     r"(?:\s+(?:is|was|are|were|been|be|a|an|any|the|sign of|signs of|smell of|evidence of|longer|real|actual))*\s+$")
-_DENIED_ZH = re.compile(r"(?<![是有沉淹埋出])(?:没有|沒有|没|沒|冇|不是|唔係|并非|並非|并没有|並沒有|无|無|未|并未|並未)"
-                        r"(?:发生|發生|出现|出現|发现|發現|闻到|聞到|看到|起)?$")
+_DENIED_ZH = re.compile(r"(?<![是有沉淹埋出])(?:没有人|沒有人|没有|沒有|没|沒|冇|不是|唔係|并非|並非|并没有|並沒有|无人|無人|无|無|未"
+                        r"|并未|並未)(?:发生|發生|出现|出現|发现|發現|闻到|聞到|看到|起)?$"
+                        # a hypothetical: "假如家里燃气泄漏应该怎么办"
+                        r"|(?:假如|如果|万一|萬一|假设|假設|要是)[^，。！？；,.!?;]{0,8}$")
 
 
 def _denied(hit: _Hit, text: str) -> bool:
