@@ -291,6 +291,7 @@ class RuleAnalysis:
     trigger_priority: Priority = "P3"
     trigger_priority_note: str = ""
 
+
 @dataclass
 class _Candidate:
     """Evidence for one (resolved) department: its distinct terms, and the department each came from."""
