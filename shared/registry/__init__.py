@@ -360,8 +360,10 @@ def load_registry(path: str | Path | None = None) -> Registry:
             raise fail(f"{label}: {_describe(exc)}") from None
         if rule.lead is None and not rule.assisting:
             raise fail(f"{label}: needs a 'lead', or 'assisting' departments to add wherever the report goes")
-        for field_name, code in [*((("lead", rule.lead),) if rule.lead is not None else ()),
-                                 *(("assisting", c) for c in rule.assisting)]:
+        named = [("assisting", code) for code in rule.assisting]
+        if rule.lead is not None:
+            named.insert(0, ("lead", rule.lead))
+        for field_name, code in named:
             if code not in departments:
                 raise fail(f"{label}: field '{field_name}': unknown department {code!r}")
         if rule.lead in rule.assisting or len(set(rule.assisting)) != len(rule.assisting):

@@ -248,12 +248,7 @@ class RoutingEngine:
             recall_first, model_priority = model_priority != "P1", "P1"
         rank = PRIORITIES.index
         # a joint rule set aside takes its priority with it; the triggers' own stay unmissable
-        rules_priority, rules_note = rules.priority, rules.priority_note
-        if set_aside:
-            rules_priority, rules_note = rules.trigger_priority, rules.trigger_priority_note
-            for rule in rules.joint:
-                if rule not in set_aside and rule.priority is not None and rank(rule.priority) < rank(rules_priority):
-                    rules_priority, rules_note = rule.priority, f"priority {rule.priority}: joint rule '{rule.name}'"
+        rules_priority, rules_note = rules.priority_without(set_aside)
         if rules_priority in ("P1", "P2") and rank(rules_priority) <= rank(model_priority):
             priority: Priority = rules_priority
             priority_why = rules_note

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from shared.registry import FALLBACK_DEPARTMENT, POLICE_DEPARTMENT, JointRule, Priority, Registry
+from shared.registry import FALLBACK_DEPARTMENT, POLICE_DEPARTMENT, PRIORITIES, JointRule, Priority, Registry
 
 __all__ = ["REVIEW_THRESHOLD", "Classifier", "KeywordClassifier", "Priority", "RoutingDecision", "RuleAnalysis"]
 
@@ -286,10 +286,22 @@ class RuleAnalysis:
     parts: tuple[str, ...]  # the explanation's parts, department evidence first, the priority note last
     refused: dict[str, list[str]]
     matched: tuple[str, ...] = ()  # departments whose terms matched, before presence and refusals
-    # the priority from triggers and combined rules alone, without the joint rules' (for a combiner that sets a
-    # joint rule aside: its priority goes with it)
+    # the priority from triggers and combined rules alone, without the joint rules' (see :meth:`priority_without`)
     trigger_priority: Priority = "P3"
     trigger_priority_note: str = ""
+
+    def priority_without(self, set_aside: Iterable[JointRule]) -> tuple[Priority, str]:
+        """The rules' priority and its note once a combiner has set some joint rules aside: their priority goes with
+        them; the triggers' own stay unmissable."""
+        set_aside = tuple(set_aside)
+        if not set_aside:
+            return self.priority, self.priority_note
+        priority, note = self.trigger_priority, self.trigger_priority_note
+        for rule in self.joint:
+            if rule not in set_aside and rule.priority is not None and (
+                    PRIORITIES.index(rule.priority) < PRIORITIES.index(priority)):
+                priority, note = rule.priority, f"priority {rule.priority}: joint rule '{rule.name}'"
+        return priority, note
 
 
 @dataclass
